@@ -1,0 +1,30 @@
+"""keras_elmo: ELMo contextual word vectors as Keras 3 layers.
+
+The public API: the layers (`CharCNNEncoder`, `BiLM`, `WeightedLayerMix`),
+the `ELMo` model that loads and writes the original weights, and the
+character-id preprocessing.
+"""
+
+from keras_elmo import conversion
+from keras_elmo import layers
+from keras_elmo import models
+from keras_elmo.layers import BiLM
+from keras_elmo.layers import CharCNNEncoder
+from keras_elmo.layers import WeightedLayerMix
+from keras_elmo.models import ELMo
+from keras_elmo.models import remove_sentence_markers
+from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from keras_elmo.version import __version__
+
+__all__ = [
+    "BiLM",
+    "CharCNNEncoder",
+    "ELMo",
+    "WeightedLayerMix",
+    "__version__",
+    "batch_to_char_ids",
+    "conversion",
+    "layers",
+    "models",
+    "remove_sentence_markers",
+]

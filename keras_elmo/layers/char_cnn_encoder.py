@@ -1,0 +1,234 @@
+"""Character CNN token encoder of ELMo."""
+
+import keras
+from keras import ops
+
+from keras_elmo.api_export import keras_elmo_export
+from keras_elmo.layers.highway import Highway
+from keras_elmo.preprocessing.elmo_characters import MAX_CHARACTERS_PER_TOKEN
+from keras_elmo.preprocessing.elmo_characters import N_CHARACTERS
+from keras_elmo.utils.eager import concrete_value
+
+_ACTIVATIONS = ("relu", "tanh")
+
+
+@keras_elmo_export("keras_elmo.layers.CharCNNEncoder")
+class CharCNNEncoder(keras.layers.Layer):
+    """Context-free token vectors from characters (ELMo's token encoder).
+
+    Character ids are embedded, convolved with one 1-D convolution per
+    `(width, num_filters)` pair, max-pooled over the characters, passed
+    through the activation, concatenated, sent through highway layers and
+    linearly projected to `projection_dim`. The projection is skipped when
+    the filters already add up to `projection_dim`, as in the original.
+
+    Args:
+        filters: list of `(width, num_filters)` pairs. Defaults to the
+            official ELMo filters.
+        embedding_dim: int. Size of the character embedding. Defaults to
+            `16`.
+        num_highway_layers: int. Number of `Highway` layers. Defaults to
+            `2`.
+        projection_dim: int. Size of the token vectors. Defaults to `512`.
+        activation: str. `"relu"` or `"tanh"`, after max-pooling. Defaults
+            to `"relu"`.
+        num_characters: int. Character vocabulary incl. the padding id 0.
+            Defaults to `262`.
+        max_characters_per_token: int. Character ids per token. Defaults to
+            `50`.
+        **kwargs: other `keras.layers.Layer` arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        character_ids: int tensor `[batch, tokens, max_characters_per_token]`
+            shifted by +1 as made by `keras_elmo.batch_to_char_ids`; a token
+            of all zeros is absent (padding).
+
+    Masking: `compute_mask` returns `any(character_ids > 0, axis=-1)`, of
+    shape `[batch, tokens]`; outputs at absent tokens are zeros.
+
+    Example:
+
+    ```python
+    encoder = keras_elmo.layers.CharCNNEncoder(
+        filters=[(1, 4), (2, 8)], embedding_dim=4, projection_dim=8)
+    ids = keras_elmo.batch_to_char_ids([["Hello", "world"]])
+    vectors = encoder(ids)  # (1, 4, 8)
+    ```
+
+    Reference:
+        - [Peters et al., 2018](https://arxiv.org/abs/1802.05365)
+    """
+
+    def __init__(
+        self,
+        filters=(
+            (1, 32),
+            (2, 32),
+            (3, 64),
+            (4, 128),
+            (5, 256),
+            (6, 512),
+            (7, 1024),
+        ),
+        embedding_dim=16,
+        num_highway_layers=2,
+        projection_dim=512,
+        activation="relu",
+        num_characters=N_CHARACTERS,
+        max_characters_per_token=MAX_CHARACTERS_PER_TOKEN,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        filters = [tuple(int(v) for v in pair) for pair in filters]
+        if not filters or any(
+            len(pair) != 2 or min(pair) < 1 for pair in filters
+        ):
+            raise ValueError(
+                "`filters` must be a non-empty list of positive "
+                f"(width, num_filters) pairs. Received: filters={filters}"
+            )
+        widest = max(width for width, _ in filters)
+        if widest > max_characters_per_token:
+            raise ValueError(
+                f"A filter width ({widest}) exceeds "
+                f"max_characters_per_token={max_characters_per_token}."
+            )
+        if activation not in _ACTIVATIONS:
+            raise ValueError(
+                f"`activation` must be one of {_ACTIVATIONS}. "
+                f"Received: activation={activation!r}"
+            )
+        for name, value in (
+            ("embedding_dim", embedding_dim),
+            ("projection_dim", projection_dim),
+            ("num_characters", num_characters),
+        ):
+            if int(value) < 1:
+                raise ValueError(
+                    f"`{name}` must be positive. Received: {name}={value}"
+                )
+        if int(num_highway_layers) < 0:
+            raise ValueError(
+                "`num_highway_layers` must be >= 0. "
+                f"Received: num_highway_layers={num_highway_layers}"
+            )
+        self.filters = filters
+        self.embedding_dim = int(embedding_dim)
+        self.num_highway_layers = int(num_highway_layers)
+        self.projection_dim = int(projection_dim)
+        self.activation = activation
+        self.num_characters = int(num_characters)
+        self.max_characters_per_token = int(max_characters_per_token)
+        self.num_filters = sum(n for _, n in filters)
+        self.supports_masking = True
+
+        # === Layers ===
+        self.char_embed = keras.layers.Embedding(
+            self.num_characters,
+            self.embedding_dim,
+            embeddings_initializer=keras.initializers.RandomUniform(-1, 1),
+            dtype=self.dtype_policy,
+            name="char_embed",
+        )
+        self.convolutions = [
+            keras.layers.Conv1D(
+                num,
+                width,
+                padding="valid",
+                kernel_initializer=keras.initializers.RandomUniform(
+                    -0.05, 0.05
+                ),
+                dtype=self.dtype_policy,
+                name=f"cnn_{i}",
+            )
+            for i, (width, num) in enumerate(self.filters)
+        ]
+        self.highways = [
+            Highway(dtype=self.dtype_policy, name=f"highway_{k}")
+            for k in range(self.num_highway_layers)
+        ]
+        self.projection = None
+        if self.num_filters != self.projection_dim:
+            self.projection = keras.layers.Dense(
+                self.projection_dim,
+                dtype=self.dtype_policy,
+                name="cnn_projection",
+            )
+
+    def build(self, character_ids_shape):
+        chars = self.max_characters_per_token
+        self.char_embed.build((None, chars))
+        for convolution in self.convolutions:
+            convolution.build((None, chars, self.embedding_dim))
+        for highway in self.highways:
+            highway.build((None, self.num_filters))
+        if self.projection is not None:
+            self.projection.build((None, self.num_filters))
+
+    def _check_character_ids(self, character_ids):
+        if len(character_ids.shape) != 3:
+            raise ValueError(
+                "`character_ids` must have shape [batch, tokens, "
+                f"{self.max_characters_per_token}]. "
+                f"Received: shape={tuple(character_ids.shape)}"
+            )
+        last = character_ids.shape[-1]
+        if last is not None and last != self.max_characters_per_token:
+            raise ValueError(
+                "The last axis of `character_ids` must be "
+                f"max_characters_per_token={self.max_characters_per_token}. "
+                f"Received: shape={tuple(character_ids.shape)}"
+            )
+        values = concrete_value(character_ids)
+        if values is not None and values.size:
+            low, high = values.min(), values.max()
+            if low < 0 or high >= self.num_characters:
+                raise ValueError(
+                    "`character_ids` must lie in [0, "
+                    f"{self.num_characters - 1}] (ids are shifted by +1; 0 "
+                    f"is padding). Received values in [{low}, {high}]."
+                )
+
+    def call(self, character_ids):
+        self._check_character_ids(character_ids)
+        character_ids = ops.cast(character_ids, "int32")
+        mask = ops.any(character_ids > 0, axis=-1)  # (batch, tokens)
+        batch, tokens = ops.shape(character_ids)[0], ops.shape(character_ids)[1]
+        chars = ops.reshape(
+            character_ids, (-1, self.max_characters_per_token)
+        )  # (batch * tokens, chars)
+        embedded = self.char_embed(chars)  # (batch * tokens, chars, emb)
+        activation = ops.relu if self.activation == "relu" else ops.tanh
+        pooled = [
+            # Max-pool before the activation, as the original (monotonic).
+            activation(ops.max(convolution(embedded), axis=1))
+            for convolution in self.convolutions
+        ]  # each (batch * tokens, num_filters_i)
+        x = ops.concatenate(pooled, axis=-1)  # (batch * tokens, num_filters)
+        for highway in self.highways:
+            x = highway(x)  # (batch * tokens, num_filters)
+        if self.projection is not None:
+            x = self.projection(x)  # (batch * tokens, projection_dim)
+        x = ops.reshape(x, (batch, tokens, self.projection_dim))
+        return x * ops.cast(mask, x.dtype)[..., None]  # (batch, tokens, proj)
+
+    def compute_mask(self, character_ids, mask=None):
+        return ops.any(ops.greater(character_ids, 0), axis=-1)
+
+    def compute_output_shape(self, character_ids_shape):
+        return tuple(character_ids_shape[:2]) + (self.projection_dim,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "filters": [list(pair) for pair in self.filters],
+                "embedding_dim": self.embedding_dim,
+                "num_highway_layers": self.num_highway_layers,
+                "projection_dim": self.projection_dim,
+                "activation": self.activation,
+                "num_characters": self.num_characters,
+                "max_characters_per_token": self.max_characters_per_token,
+            }
+        )
+        return config

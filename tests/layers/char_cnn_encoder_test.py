@@ -1,0 +1,100 @@
+import keras
+import numpy as np
+
+from keras_elmo.layers.char_cnn_encoder import CharCNNEncoder
+from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from tests.test_case import TestCase
+
+TINY = {
+    "filters": [(1, 2), (2, 3)],
+    "embedding_dim": 3,
+    "num_highway_layers": 1,
+    "projection_dim": 4,
+}
+
+
+class CharCNNEncoderTest(TestCase):
+    def test_layer_behaviors(self):
+        ids = batch_to_char_ids([["a", "bc"], ["def"]])
+        self.run_layer_test(
+            cls=CharCNNEncoder,
+            init_kwargs=TINY,
+            input_data=ids,
+            expected_output_shape=(2, 4, 4),
+            # embedding, 2 x (kernel, bias), 4 highway, projection 2.
+            expected_num_trainable_weights=11,
+            run_training_check=False,  # integer inputs: fit in elmo_test
+        )
+
+    def test_no_projection_when_filters_match(self):
+        layer = CharCNNEncoder(**{**TINY, "projection_dim": 5})
+        self.assertIsNone(layer.projection)
+        out = layer(batch_to_char_ids([["a"]]))
+        self.assertEqual(tuple(out.shape), (1, 3, 5))
+
+    def test_exact_output(self):
+        # One width-1 filter and constant weights: every character embeds
+        # to [1], the filter computes 2 * 1 + 0.5 = 2.5 at every position,
+        # max-pool keeps 2.5, relu keeps it; no highway, no projection.
+        layer = CharCNNEncoder(
+            filters=[(1, 1)],
+            embedding_dim=1,
+            num_highway_layers=0,
+            projection_dim=1,
+        )
+        layer.build((None, None, 50))
+        layer.char_embed.embeddings.assign(np.ones((262, 1)))
+        layer.convolutions[0].kernel.assign(np.full((1, 1, 1), 2.0))
+        layer.convolutions[0].bias.assign(np.full((1,), 0.5))
+        out = layer(batch_to_char_ids([["x"], []]))
+        expected = np.array([[[2.5], [2.5], [2.5]], [[2.5], [2.5], [0.0]]])
+        self.assertAllClose(out, expected)
+
+    def test_tanh_activation(self):
+        # Same constants as test_exact_output: tanh(2.5) instead of 2.5.
+        layer = CharCNNEncoder(
+            filters=[(1, 1)],
+            embedding_dim=1,
+            num_highway_layers=0,
+            projection_dim=1,
+            activation="tanh",
+        )
+        layer.build((None, None, 50))
+        layer.char_embed.embeddings.assign(np.ones((262, 1)))
+        layer.convolutions[0].kernel.assign(np.full((1, 1, 1), 2.0))
+        layer.convolutions[0].bias.assign(np.full((1,), 0.5))
+        out = layer(batch_to_char_ids([["x"]]))
+        self.assertAllClose(out, np.full((1, 3, 1), np.tanh(2.5)))
+
+    def test_masking(self):
+        layer = CharCNNEncoder(**TINY)
+        ids = batch_to_char_ids([["a", "bc"], ["def"]])
+        mask = layer.compute_mask(ids)
+        self.assertAllEqual(mask, [[1, 1, 1, 1], [1, 1, 1, 0]])
+        out = layer(ids)
+        self.assertAllClose(out[1, 3], np.zeros(4))
+        # A symbolic call propagates the mask.
+        inputs = keras.Input((None, 50), dtype="int32")
+        self.assertIsNotNone(layer(inputs)._keras_mask)
+
+    def test_invalid_args(self):
+        with self.assertRaisesRegex(ValueError, "activation"):
+            CharCNNEncoder(**TINY, activation="gelu")
+        with self.assertRaisesRegex(ValueError, "filters"):
+            CharCNNEncoder(**{**TINY, "filters": []})
+        with self.assertRaisesRegex(ValueError, "exceeds"):
+            CharCNNEncoder(**{**TINY, "filters": [(51, 2)]})
+        with self.assertRaisesRegex(ValueError, "num_highway_layers"):
+            CharCNNEncoder(**{**TINY, "num_highway_layers": -1})
+
+    def test_invalid_inputs(self):
+        layer = CharCNNEncoder(**TINY)
+        ids = batch_to_char_ids([["a"]])
+        with self.assertRaisesRegex(ValueError, r"in \[0, 261\]"):
+            layer(ids + 261)
+        with self.assertRaisesRegex(ValueError, "Received values in"):
+            layer(ids - 300)
+        with self.assertRaisesRegex(ValueError, "max_characters_per_token=50"):
+            layer(ids[:, :, :20])
+        with self.assertRaisesRegex(ValueError, "shape"):
+            layer(ids[0])

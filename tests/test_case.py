@@ -1,0 +1,232 @@
+"""Shared test base class and the layer-test harness of keras_elmo."""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from absl.testing import parameterized
+from keras import tree
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "bilm_tf"
+
+
+def require_shared_fixtures():
+    """Skip the calling test when `../shared/fixtures/bilm_tf` is absent."""
+    if not SHARED_FIXTURES.is_dir():
+        pytest.skip(
+            "../shared/fixtures/bilm_tf not found: the parity tests need the "
+            "shared bilm-tf fixtures"
+        )
+
+
+def shared_fixtures_dir():
+    """Return the bilm-tf fixture directory, skipping the test if absent."""
+    require_shared_fixtures()
+    return SHARED_FIXTURES
+
+
+def _is_tensor(x):
+    return keras.ops.is_tensor(x) or isinstance(x, np.ndarray)
+
+
+def _shapes(structure):
+    return tree.map_structure(lambda x: tuple(x.shape), structure)
+
+
+def _symbolic(structure):
+    """`keras.KerasTensor`s with the shapes and dtypes of `structure`."""
+    return tree.map_structure(
+        lambda x: keras.KerasTensor(
+            tuple(x.shape), dtype=keras.backend.standardize_dtype(x.dtype)
+        ),
+        structure,
+    )
+
+
+def _model_inputs(structure):
+    """`keras.Input`s (unknown batch size) matching `structure`."""
+    return tree.map_structure(
+        lambda x: keras.Input(
+            shape=tuple(x.shape)[1:],
+            dtype=keras.backend.standardize_dtype(x.dtype),
+        ),
+        structure,
+    )
+
+
+def _split_call_kwargs(call_kwargs):
+    """Split call kwargs into tensor kwargs and plain Python kwargs."""
+    tensors = {k: v for k, v in call_kwargs.items() if _is_tensor(v)}
+    others = {k: v for k, v in call_kwargs.items() if k not in tensors}
+    return tensors, others
+
+
+class TestCase(tf.test.TestCase, parameterized.TestCase):
+    """Base class of keras_elmo tests: `tf.test.TestCase` + parameterized."""
+
+    # `tf.test.TestCase.test_session` is a deprecated helper, not a test;
+    # hide it from pytest collection.
+    test_session = None
+
+    def setUp(self):
+        super().setUp()
+        keras.config.set_dtype_policy("float32")
+        keras.utils.set_random_seed(0)
+
+    def assertShapesCompatible(self, computed, actual, msg=None):
+        """`computed` shapes (None = any size) match `actual` shapes."""
+        computed = tree.map_shape_structure(tuple, computed)
+        actual = tree.map_shape_structure(tuple, actual)
+        self.assertEqual(
+            tree.flatten(tree.map_shape_structure(len, computed)),
+            tree.flatten(tree.map_shape_structure(len, actual)),
+            msg=msg,
+        )
+        flat_computed = tree.flatten(computed)
+        flat_actual = tree.flatten(actual)
+        self.assertEqual(len(flat_computed), len(flat_actual), msg=msg)
+        for c, a in zip(flat_computed, flat_actual):
+            if c is not None and a is not None:
+                self.assertEqual(c, a, msg=msg)
+
+    def run_layer_test(
+        self,
+        cls,
+        init_kwargs,
+        input_data,
+        expected_output_shape,
+        expected_num_trainable_weights=None,
+        expected_num_non_trainable_weights=None,
+        call_kwargs=None,
+        run_training_check=True,
+        run_precision_checks=True,
+        expected_output_dtype=None,
+    ):
+        """Run the standard checks every keras_elmo layer must pass.
+
+        Args:
+            cls: the layer class.
+            init_kwargs: dict. Constructor arguments.
+            input_data: tensor, or a dict/list of tensors: the first call
+                argument.
+            expected_output_shape: shape tuple, or a dict/list of them
+                matching the output structure.
+            expected_num_trainable_weights: int or None (not checked).
+            expected_num_non_trainable_weights: int or None (not checked).
+            call_kwargs: dict. Other call arguments; tensors among them
+                (e.g. a mask) become model inputs in the symbolic and fit
+                checks.
+            run_training_check: bool. Fit one step inside a functional model.
+            run_precision_checks: bool. Run under `mixed_float16` and
+                `mixed_bfloat16` and check output and variable dtypes.
+            expected_output_dtype: str or None. The dtype of every output
+                under the float32 policy; if None, floating outputs must be
+                `"float32"`.
+        """
+        call_kwargs = call_kwargs or {}
+        tensor_kwargs, other_kwargs = _split_call_kwargs(call_kwargs)
+        input_shapes = _shapes(input_data)
+
+        # === Config round trip ===
+        layer = cls(**init_kwargs)
+        config = layer.get_config()
+        self.assertEqual(cls.from_config(config).get_config(), config)
+        serialized = keras.saving.serialize_keras_object(layer)
+        revived = keras.saving.deserialize_keras_object(serialized)
+        self.assertIsInstance(revived, cls)
+        self.assertEqual(revived.get_config(), config)
+
+        # === Build and weight counts ===
+        layer.build(input_shapes)
+        self.assertTrue(layer.built)
+        if expected_num_trainable_weights is not None:
+            self.assertLen(
+                layer.trainable_weights, expected_num_trainable_weights
+            )
+        if expected_num_non_trainable_weights is not None:
+            self.assertLen(
+                layer.non_trainable_weights,
+                expected_num_non_trainable_weights,
+            )
+
+        # === Symbolic call ===
+        symbolic_outputs = cls(**init_kwargs)(
+            _symbolic(input_data),
+            **_symbolic(tensor_kwargs),
+            **other_kwargs,
+        )
+        self.assertShapesCompatible(
+            expected_output_shape, _shapes(symbolic_outputs)
+        )
+        self.assertShapesCompatible(
+            layer.compute_output_shape(input_shapes),
+            _shapes(symbolic_outputs),
+        )
+
+        # === Eager call ===
+        outputs = layer(input_data, **call_kwargs)
+        self.assertShapesCompatible(expected_output_shape, _shapes(outputs))
+        self.assertEqual(_shapes(outputs), _shapes(symbolic_outputs))
+        for output in tree.flatten(outputs):
+            dtype = keras.backend.standardize_dtype(output.dtype)
+            if expected_output_dtype is not None:
+                self.assertEqual(dtype, expected_output_dtype)
+            elif keras.backend.is_float_dtype(dtype):
+                self.assertEqual(dtype, "float32")
+        # A layer rebuilt from its config with the same weights agrees.
+        clone = cls.from_config(config)
+        clone.build(input_shapes)
+        clone.set_weights(layer.get_weights())
+        self.assertAllClose(
+            tree.flatten(clone(input_data, **call_kwargs)),
+            tree.flatten(outputs),
+        )
+
+        # === Fit step ===
+        if run_training_check:
+            model_inputs = _model_inputs(
+                {"inputs": input_data, **tensor_kwargs}
+            )
+            model_outputs = cls(**init_kwargs)(
+                model_inputs["inputs"],
+                **{k: model_inputs[k] for k in tensor_kwargs},
+                **other_kwargs,
+            )
+            model = keras.Model(model_inputs, model_outputs)
+            model.compile(optimizer="sgd", loss="mse")
+            rng = np.random.default_rng(0)
+            targets = tree.map_structure(
+                lambda x: rng.uniform(size=x.shape).astype("float32"),
+                outputs,
+            )
+            history = model.fit(
+                {"inputs": input_data, **tensor_kwargs},
+                targets,
+                batch_size=tree.flatten(input_shapes)[0],
+                epochs=1,
+                verbose=0,
+            )
+            self.assertTrue(np.isfinite(history.history["loss"][0]))
+
+        # === Mixed precision ===
+        if run_precision_checks:
+            for policy in ("mixed_float16", "mixed_bfloat16"):
+                mixed = cls(**{**init_kwargs, "dtype": policy})
+                mixed_outputs = mixed(input_data, **call_kwargs)
+                for output in tree.flatten(mixed_outputs):
+                    if keras.backend.is_float_dtype(output.dtype):
+                        self.assertEqual(
+                            keras.backend.standardize_dtype(output.dtype),
+                            mixed.compute_dtype,
+                            msg=f"output dtype under {policy}",
+                        )
+                for weight in mixed.weights:
+                    if keras.backend.is_float_dtype(weight.dtype):
+                        self.assertEqual(
+                            weight.dtype,
+                            "float32",
+                            msg=f"{weight.path} under {policy}",
+                        )
