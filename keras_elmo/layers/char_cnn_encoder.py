@@ -1,6 +1,7 @@
 """Character CNN token encoder of ELMo."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_elmo.api_export import keras_elmo_export
@@ -200,9 +201,13 @@ class CharCNNEncoder(keras.layers.Layer):
         embedded = self.char_embed(chars)  # (batch * tokens, chars, emb)
         activation = ops.relu if self.activation == "relu" else ops.tanh
         pooled = [
-            # Max-pool before the activation, as the original (monotonic).
-            activation(ops.max(convolution(embedded), axis=1))
-            for convolution in self.convolutions
+            # Max-pool before the activation, as the original (monotonic);
+            # `initial` keeps an empty batch legal (Keras rejects the max of
+            # an empty tensor).
+            activation(
+                ops.max(self._convolve(embedded, conv), axis=1, initial=-np.inf)
+            )
+            for conv in self.convolutions
         ]  # each (batch * tokens, num_filters_i)
         x = ops.concatenate(pooled, axis=-1)  # (batch * tokens, num_filters)
         for highway in self.highways:
@@ -210,7 +215,24 @@ class CharCNNEncoder(keras.layers.Layer):
         if self.projection is not None:
             x = self.projection(x)  # (batch * tokens, projection_dim)
         x = ops.reshape(x, (batch, tokens, self.projection_dim))
-        return x * ops.cast(mask, x.dtype)[..., None]  # (batch, tokens, proj)
+        keep = ops.expand_dims(ops.cast(mask, x.dtype), -1)  # (b, tokens, 1)
+        return x * keep  # (batch, tokens, proj)
+
+    def _convolve(self, embedded, convolution):
+        # A VALID 1-D convolution as one matmul over unfolded windows: same
+        # numbers as Conv1D, but also defined for an empty batch (TF's conv
+        # kernel mis-shapes zero-row inputs) and cheaper on CPU.
+        width, _, num_filters = convolution.kernel.shape
+        positions = self.max_characters_per_token - width + 1
+        windows = ops.concatenate(
+            [embedded[:, j : j + positions] for j in range(width)], axis=-1
+        )  # (batch * tokens, positions, width * emb)
+        kernel = ops.reshape(
+            ops.cast(convolution.kernel, self.compute_dtype),
+            (width * self.embedding_dim, num_filters),
+        )
+        bias = ops.cast(convolution.bias, self.compute_dtype)
+        return ops.matmul(windows, kernel) + bias  # (b * t, positions, n)
 
     def compute_mask(self, character_ids, mask=None):
         return ops.any(ops.greater(character_ids, 0), axis=-1)

@@ -150,7 +150,10 @@ class ProjectedLSTM(keras.layers.Layer):
         gates = ops.transpose(gates, (1, 0, 2))  # (t, b, 4u)
         if mask is None:
             mask = ops.ones((batch, time), dtype="bool")
-        keep = ops.transpose(ops.cast(mask, gates.dtype))[..., None]  # (t,b,1)
+        # expand_dims, not [..., None]: TFLite has no builtin for a strided
+        # slice adding an axis to a tensor with two dynamic dims.
+        keep = ops.expand_dims(ops.transpose(ops.cast(mask, gates.dtype)), -1)
+        # keep: (t, b, 1)
         if initial_state is None:
             h = ops.zeros((batch, self.output_dim), dtype=gates.dtype)
             c = ops.zeros((batch, self.units), dtype=gates.dtype)
@@ -159,8 +162,7 @@ class ProjectedLSTM(keras.layers.Layer):
         outputs = ops.zeros((time, batch, self.output_dim), dtype=gates.dtype)
         steps = ops.arange(time)  # (t,)
 
-        def body(step, carry):
-            h, c, outputs = carry
+        def body(step, h, c, outputs):
             t = time - 1 - step if self.go_backwards else step
             keep_t = ops.take(keep, t, axis=0)  # (b, 1)
             new_h, new_c = self._step(ops.take(gates, t, axis=0), h, c)
@@ -173,9 +175,15 @@ class ProjectedLSTM(keras.layers.Layer):
             # the (time, 1, 1) condition per step.
             is_t = ops.equal(steps, t)[:, None, None]  # (t, 1, 1)
             outputs = ops.where(is_t, (new_h * keep_t)[None], outputs)
-            return h, c, outputs
+            return step + 1, h, c, outputs
 
-        h, c, outputs = ops.fori_loop(0, time, body, (h, c, outputs))
+        # maximum_iterations lets XLA size the gradient's per-step stacks.
+        _, h, c, outputs = ops.while_loop(
+            lambda step, *_: step < time,
+            body,
+            (ops.convert_to_tensor(0, "int32"), h, c, outputs),
+            maximum_iterations=time,
+        )
         return ops.transpose(outputs, (1, 0, 2)), h, c  # (b, t, out)
 
     def compute_mask(self, inputs, mask=None):
