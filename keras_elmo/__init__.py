@@ -6,8 +6,10 @@ character-id preprocessing.
 """
 
 from keras_elmo import conversion
+from keras_elmo import inference
 from keras_elmo import layers
 from keras_elmo import models
+from keras_elmo.inference import ELMoEmbedder
 from keras_elmo.layers import BiLM
 from keras_elmo.layers import CharCNNEncoder
 from keras_elmo.layers import WeightedLayerMix
@@ -20,10 +22,12 @@ __all__ = [
     "BiLM",
     "CharCNNEncoder",
     "ELMo",
+    "ELMoEmbedder",
     "WeightedLayerMix",
     "__version__",
     "batch_to_char_ids",
     "conversion",
+    "inference",
     "layers",
     "models",
     "remove_sentence_markers",

@@ -1,0 +1,68 @@
+"""`keras-elmo embed input.txt output.hdf5 --all|--top|--average|--elmo`."""
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "embed",
+        help="embed a text file (one sentence a line) into hdf5",
+        description="Embed a text file with ELMo, writing AllenNLP's "
+        "`elmo` command layout: a dataset per line index and a "
+        "`sentence_to_index` JSON map.",
+    )
+    parser.add_argument("input_file", help="UTF-8 text, one sentence a line")
+    parser.add_argument("output_file", help="hdf5 file to write")
+    model = parser.add_mutually_exclusive_group(required=True)
+    model.add_argument(
+        "--model",
+        help="model directory or name under saved_models/ "
+        "(options.json + weights.hdf5)",
+    )
+    model.add_argument(
+        "--options", help="original options.json (with --weights)"
+    )
+    parser.add_argument("--weights", help="original hdf5 weights")
+    layers = parser.add_mutually_exclusive_group()
+    for name, text in (
+        ("all", "every biLM layer: (n_layers + 1, tokens, dim)"),
+        ("top", "the top layer: (tokens, dim)"),
+        ("average", "the average of the layers: (tokens, dim)"),
+        ("elmo", "the model's layer mix: (tokens, dim)"),
+    ):
+        layers.add_argument(
+            f"--{name}",
+            dest="output",
+            action="store_const",
+            const=name,
+            help=text,
+        )
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        default=4096,
+        help="lines read, sorted and embedded together (bounds memory)",
+    )
+    parser.add_argument("--no-progress", action="store_true")
+    parser.set_defaults(func=run, output="all")
+
+
+def run(args):
+    from keras_elmo.inference.elmo_embedder import ELMoEmbedder
+
+    if args.options and not args.weights:
+        raise ValueError("--options needs --weights (the hdf5 file).")
+    if args.model:
+        embedder = ELMoEmbedder.load(args.model, batch_size=args.batch_size)
+    else:
+        embedder = ELMoEmbedder.from_bilm_hdf5(
+            args.options, args.weights, batch_size=args.batch_size
+        )
+    count = embedder.embed_file(
+        args.input_file,
+        args.output_file,
+        output=args.output,
+        chunk_size=args.chunk_size,
+        progress=not args.no_progress,
+    )
+    print(f"Wrote {count} sentences ({args.output}) to {args.output_file}")
+    return 0

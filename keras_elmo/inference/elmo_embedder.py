@@ -1,0 +1,246 @@
+"""`ELMoEmbedder`: sentences in, NumPy ELMo vectors out."""
+
+import json
+import os
+
+import h5py
+import numpy as np
+import tensorflow as tf
+import tqdm
+
+from keras_elmo.inference.model_store import OPTIONS_FILE
+from keras_elmo.inference.model_store import WEIGHTS_FILE
+from keras_elmo.inference.model_store import resolve_model_dir
+from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
+from keras_elmo.models.elmo import ELMo
+from keras_elmo.models.sentence_markers import remove_sentence_markers
+from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from keras_elmo.utils.atomic import atomic_path
+
+OUTPUTS = ("all", "top", "average", "elmo")
+LAYER_MIX_FILE = "layer_mix.json"
+
+
+def _tokens(sentence, index):
+    if isinstance(sentence, str):
+        return sentence.split()
+    if isinstance(sentence, bytes):
+        return sentence.split()
+    try:
+        return list(sentence)
+    except TypeError:
+        raise TypeError(
+            f"Sentence {index} must be a string or a list of tokens. "
+            f"Received: {sentence!r}"
+        ) from None
+
+
+class ELMoEmbedder:
+    """Embed sentences with a trained ELMo, as NumPy arrays per sentence.
+
+    Sentences are independent (the biLM is stateless here), sorted by
+    length into batches so that little padding is computed, and returned in
+    the input order without the `<S>`/`</S>` positions.
+
+    Args:
+        model: a `keras_elmo.ELMo`.
+        layer_mix: a `WeightedLayerMix` over the `n_layers + 1` biLM layers
+            for `output="elmo"`; `None` means an equal average scaled by 1
+            (the mix at initialisation).
+        batch_size: int. Sentences per batch. Defaults to `64`.
+
+    Example:
+
+    ```python
+    embedder = keras_elmo.ELMoEmbedder.load("elmo_english_small")
+    vectors = embedder.embed_sentences(["The cat sat .", "Hello !"])
+    vectors[0].shape  # (3, 4, 2 * projection_dim)
+    ```
+    """
+
+    def __init__(self, model, layer_mix=None, batch_size=64):
+        if int(batch_size) < 1:
+            raise ValueError(
+                f"`batch_size` must be positive. Received: {batch_size}"
+            )
+        self.model = model
+        self.batch_size = int(batch_size)
+        if layer_mix is None:
+            layer_mix = WeightedLayerMix(num_layers=model.num_layers + 1)
+        self.layer_mix = layer_mix
+        self._max_chars = model.options["char_cnn"]["max_characters_per_token"]
+
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, None, self._max_chars], tf.int32)
+            ]
+        )
+        def forward(character_ids):
+            words = remove_sentence_markers(model(character_ids))
+            mixed = self.layer_mix(words["layers"], mask=words["mask"])
+            return words["layers"], mixed, words["mask"]
+
+        self._forward = forward
+
+    @classmethod
+    def load(cls, name_or_path, **kwargs):
+        """Load a model directory (`saved_models/<name>` or a path).
+
+        Args:
+            name_or_path: str. See `keras_elmo.inference.resolve_model_dir`.
+            **kwargs: other `ELMoEmbedder` arguments (`batch_size`).
+
+        Returns:
+            An `ELMoEmbedder`; the trained layer mix of the directory's
+            `layer_mix.json` is used for `output="elmo"` when present.
+
+        Example:
+
+        >>> embedder = ELMoEmbedder.load("saved_models/elmo_english_small")
+        """
+        directory = resolve_model_dir(name_or_path)
+        model = ELMo.from_bilm_hdf5(
+            directory / OPTIONS_FILE, directory / WEIGHTS_FILE
+        )
+        layer_mix = None
+        if (directory / LAYER_MIX_FILE).is_file():
+            with open(directory / LAYER_MIX_FILE, encoding="utf-8") as f:
+                mix = json.load(f)
+            layer_mix = WeightedLayerMix(num_layers=model.num_layers + 1)
+            layer_mix.build((None, model.num_layers + 1, None, None))
+            layer_mix.set_weights(
+                [np.asarray(mix["scalar_weights"]), np.asarray(mix["gamma"])]
+            )
+        return cls(model, layer_mix=layer_mix, **kwargs)
+
+    @classmethod
+    def from_bilm_hdf5(cls, options_file, weight_file, **kwargs):
+        """An embedder for an original options.json + hdf5 pair.
+
+        Example:
+
+        >>> embedder = ELMoEmbedder.from_bilm_hdf5("options.json", "w.hdf5")
+        """
+        return cls(ELMo.from_bilm_hdf5(options_file, weight_file), **kwargs)
+
+    def _embed_batch(self, token_lists, output):
+        ids = batch_to_char_ids(token_lists, max_chars=self._max_chars)
+        layers, mixed, _ = self._forward(tf.constant(ids))
+        layers, mixed = layers.numpy(), mixed.numpy()
+        results = []
+        for row, tokens in enumerate(token_lists):
+            n = len(tokens)
+            if output == "all":
+                results.append(layers[row, :, :n])  # (layers, n, dim)
+            elif output == "top":
+                results.append(layers[row, -1, :n])  # (n, dim)
+            elif output == "average":
+                results.append(layers[row, :, :n].mean(axis=0))  # (n, dim)
+            else:
+                results.append(mixed[row, :n])  # (n, dim)
+        return results
+
+    def embed_sentences(
+        self, sentences, output="all", batch_size=None, progress=False
+    ):
+        """Embed sentences given as raw strings or token lists.
+
+        Args:
+            sentences: iterable of str (split on whitespace) or of token
+                lists.
+            output: `"all"` (every layer, `[n_layers + 1, n, dim]`), `"top"`
+                (`[n, dim]`), `"average"` of the layers (`[n, dim]`) or
+                `"elmo"` (the layer mix, `[n, dim]`). Defaults to `"all"`.
+            batch_size: int or `None` (the embedder's).
+            progress: bool. Show a progress bar. Defaults to `False`.
+
+        Returns:
+            A list of float32 NumPy arrays, one per sentence, in order.
+
+        Example:
+
+        >>> embedder.embed_sentences([["Hello", "world"]], output="top")
+        """
+        if output not in OUTPUTS:
+            raise ValueError(
+                f"`output` must be one of {OUTPUTS}. Received: {output!r}"
+            )
+        batch_size = batch_size or self.batch_size
+        token_lists = [_tokens(s, i) for i, s in enumerate(sentences)]
+        order = sorted(
+            range(len(token_lists)), key=lambda i: len(token_lists[i])
+        )
+        results = [None] * len(token_lists)
+        bar = tqdm.tqdm(total=len(order), disable=not progress, unit="sentence")
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            batch = self._embed_batch([token_lists[i] for i in rows], output)
+            for i, vectors in zip(rows, batch):
+                results[i] = vectors
+            bar.update(len(rows))
+        bar.close()
+        return results
+
+    def embed_sentence(self, sentence, output="all"):
+        """Embed one sentence (str or token list); see `embed_sentences`."""
+        return self.embed_sentences([sentence], output=output)[0]
+
+    def embed_file(
+        self,
+        input_file,
+        output_file,
+        output="all",
+        chunk_size=4096,
+        progress=False,
+    ):
+        """Embed a text file (one sentence a line) into an hdf5 file.
+
+        The layout is AllenNLP's `elmo` command's: dataset `str(i)` for
+        line `i` (`[n_layers + 1, n, dim]` for `"all"`, `[n, dim]`
+        otherwise) and dataset `sentence_to_index`, a JSON map from each
+        sentence to its line index as a string (the last line wins for
+        repeated sentences). Lines are read and written in chunks,
+        so memory is bounded by `chunk_size`, not by the file. The output
+        appears atomically when complete.
+
+        Args:
+            input_file: str. UTF-8 text, one whitespace-tokenized sentence
+                a line.
+            output_file: str. Destination hdf5 file.
+            output: see `embed_sentences`. Defaults to `"all"`.
+            chunk_size: int. Lines sorted and embedded together.
+            progress: bool. Show a progress bar. Defaults to `False`.
+
+        Returns:
+            The number of sentences written.
+
+        Example:
+
+        >>> embedder.embed_file("sentences.txt", "elmo.hdf5", output="top")
+        """
+        if not os.path.isfile(input_file):
+            raise FileNotFoundError(f"Input file not found: {input_file}")
+        sentence_to_index = {}
+        count = 0
+        bar = tqdm.tqdm(disable=not progress, unit="sentence")
+        with atomic_path(output_file) as tmp, h5py.File(tmp, "w") as out:
+            with open(input_file, encoding="utf-8") as lines:
+                while True:
+                    chunk = [
+                        line.rstrip("\n")
+                        for _, line in zip(range(chunk_size), lines)
+                    ]
+                    if not chunk:
+                        break
+                    vectors = self.embed_sentences(chunk, output=output)
+                    for offset, (text, array) in enumerate(zip(chunk, vectors)):
+                        out.create_dataset(str(count + offset), data=array)
+                        sentence_to_index[text] = str(count + offset)
+                    count += len(chunk)
+                    bar.update(len(chunk))
+            index = out.create_dataset(
+                "sentence_to_index", (1,), dtype=h5py.string_dtype()
+            )
+            index[0] = json.dumps(sentence_to_index)
+        bar.close()
+        return count

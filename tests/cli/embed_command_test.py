@@ -1,0 +1,58 @@
+import h5py
+import pytest
+
+from keras_elmo.cli.main import main
+from tests.fixtures.make_tiny_elmo import write_tiny_elmo
+
+
+@pytest.fixture
+def files(tmp_path):
+    options_file, weight_file = write_tiny_elmo(tmp_path, seed=2)
+    text = tmp_path / "in.txt"
+    text.write_text("The cat sat .\nHello world\n", encoding="utf-8")
+    return options_file, weight_file, text
+
+
+@pytest.mark.parametrize(
+    "flag, shape", [("--all", (3, 4, 16)), ("--top", (4, 16))]
+)
+def test_embed(files, tmp_path, flag, shape, capsys):
+    options_file, weight_file, text = files
+    out = tmp_path / "out.hdf5"
+    code = main(
+        [
+            "embed",
+            str(text),
+            str(out),
+            "--options",
+            str(options_file),
+            "--weights",
+            str(weight_file),
+            flag,
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    assert "Wrote 2 sentences" in capsys.readouterr().out
+    with h5py.File(out, "r") as f:
+        assert f["0"].shape == shape
+        assert "sentence_to_index" in f
+
+
+def test_bad_input_is_one_clear_line(files, tmp_path, capsys):
+    options_file, _, text = files
+    code = main(
+        [
+            "embed",
+            str(text),
+            str(tmp_path / "o.hdf5"),
+            "--options",
+            str(options_file),
+            "--weights",
+            str(text),
+        ]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "not a readable hdf5 file" in err
+    assert "Traceback" not in err

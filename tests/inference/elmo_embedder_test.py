@@ -1,0 +1,105 @@
+import json
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+from keras_elmo.inference.elmo_embedder import ELMoEmbedder
+from keras_elmo.inference.model_store import resolve_model_dir
+from keras_elmo.models.elmo import ELMo
+from keras_elmo.models.sentence_markers import remove_sentence_markers
+from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from tests.fixtures.make_tiny_elmo import write_tiny_elmo
+
+SENTENCES = ["The cat sat .", "Hello", "", "a b c d e f g h"]
+
+
+@pytest.fixture
+def model_dir(tmp_path):
+    options_file, weight_file = write_tiny_elmo(tmp_path / "src", seed=5)
+    directory = tmp_path / "tiny_model"
+    directory.mkdir()
+    shutil.copy(options_file, directory / "options.json")
+    shutil.copy(weight_file, directory / "weights.hdf5")
+    return directory
+
+
+def test_outputs_match_the_model_one_sentence_at_a_time(model_dir):
+    embedder = ELMoEmbedder.load(model_dir, batch_size=2)
+    model = embedder.model
+    results = embedder.embed_sentences(SENTENCES)
+    for sentence, got in zip(SENTENCES, results):
+        tokens = sentence.split()
+        words = remove_sentence_markers(model(batch_to_char_ids([tokens])))
+        assert got.shape == (3, len(tokens), 16)
+        np.testing.assert_allclose(got, words["layers"][0], atol=1e-5)
+
+
+def test_output_kinds(model_dir):
+    embedder = ELMoEmbedder.load(model_dir)
+    all_layers = embedder.embed_sentence("The cat sat .")
+    top = embedder.embed_sentence(["The", "cat", "sat", "."], output="top")
+    average = embedder.embed_sentence("The cat sat .", output="average")
+    elmo = embedder.embed_sentence("The cat sat .", output="elmo")
+    np.testing.assert_allclose(top, all_layers[-1], atol=1e-6)
+    np.testing.assert_allclose(average, all_layers.mean(0), atol=1e-6)
+    # A fresh mix is the equal average scaled by gamma = 1.
+    np.testing.assert_allclose(elmo, average, atol=1e-5)
+    with pytest.raises(ValueError, match="output"):
+        embedder.embed_sentence("x", output="bottom")
+
+
+def test_trained_layer_mix_is_loaded(model_dir):
+    weights = [0.0, 0.0, 5.0]
+    (model_dir / "layer_mix.json").write_text(
+        json.dumps({"scalar_weights": weights, "gamma": [2.0]})
+    )
+    embedder = ELMoEmbedder.load(model_dir)
+    layers = embedder.embed_sentence("a b c")
+    mix = np.exp(weights) / np.exp(weights).sum()
+    np.testing.assert_allclose(
+        embedder.embed_sentence("a b c", output="elmo"),
+        2.0 * np.einsum("l,lnd->nd", mix, layers),
+        atol=1e-5,
+    )
+
+
+def test_embed_file_allennlp_layout(model_dir, tmp_path):
+    text = tmp_path / "input.txt"
+    text.write_text("\n".join(SENTENCES + ["Hello"]) + "\n", encoding="utf-8")
+    out = tmp_path / "out.hdf5"
+    embedder = ELMoEmbedder.load(model_dir)
+    assert embedder.embed_file(text, out, chunk_size=2) == 5
+    expected = embedder.embed_sentences(SENTENCES + ["Hello"])
+    with h5py.File(out, "r") as f:
+        index = json.loads(f["sentence_to_index"][0])
+        assert index["The cat sat ."] == "0"
+        assert index["Hello"] == "4"
+        for i, array in enumerate(expected):
+            np.testing.assert_allclose(f[str(i)][...], array, atol=1e-6)
+    with pytest.raises(FileNotFoundError, match="missing.txt"):
+        embedder.embed_file(tmp_path / "missing.txt", out)
+
+
+def test_bad_input(model_dir):
+    embedder = ELMoEmbedder.load(model_dir)
+    with pytest.raises(TypeError, match="Sentence 1"):
+        embedder.embed_sentences(["ok", 3])
+    with pytest.raises(ValueError, match="batch_size"):
+        ELMoEmbedder(embedder.model, batch_size=0)
+    assert embedder.embed_sentences([]) == []
+
+
+def test_resolve_model_dir(model_dir, monkeypatch):
+    monkeypatch.setenv("KERAS_ELMO_MODELS", str(model_dir.parent))
+    assert resolve_model_dir("tiny_model") == model_dir
+    with pytest.raises(FileNotFoundError, match="options.json"):
+        resolve_model_dir("no_such_model")
+
+
+def test_from_bilm_hdf5(model_dir):
+    embedder = ELMoEmbedder.from_bilm_hdf5(
+        model_dir / "options.json", model_dir / "weights.hdf5"
+    )
+    assert isinstance(embedder.model, ELMo)
