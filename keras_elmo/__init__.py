@@ -9,13 +9,20 @@ from keras_elmo import conversion
 from keras_elmo import inference
 from keras_elmo import layers
 from keras_elmo import models
+from keras_elmo import preprocessing
+from keras_elmo import training
 from keras_elmo.inference import ELMoEmbedder
 from keras_elmo.layers import BiLM
 from keras_elmo.layers import CharCNNEncoder
 from keras_elmo.layers import WeightedLayerMix
 from keras_elmo.models import ELMo
+from keras_elmo.models import ELMoLanguageModel
+from keras_elmo.models import preset_options
 from keras_elmo.models import remove_sentence_markers
+from keras_elmo.preprocessing import ElmoCharacterTokenizer
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from keras_elmo.training import build_vocabulary
+from keras_elmo.training import load_vocabulary
 from keras_elmo.version import __version__
 
 __all__ = [
@@ -23,9 +30,16 @@ __all__ = [
     "CharCNNEncoder",
     "ELMo",
     "ELMoEmbedder",
+    "ELMoLanguageModel",
+    "ElmoCharacterTokenizer",
     "WeightedLayerMix",
     "__version__",
     "batch_to_char_ids",
+    "build_vocabulary",
+    "load_vocabulary",
+    "preset_options",
+    "preprocessing",
+    "training",
     "conversion",
     "inference",
     "layers",

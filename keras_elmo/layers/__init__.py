@@ -4,6 +4,7 @@ from keras_elmo.layers.bi_lm import BiLM
 from keras_elmo.layers.char_cnn_encoder import CharCNNEncoder
 from keras_elmo.layers.highway import Highway
 from keras_elmo.layers.projected_lstm import ProjectedLSTM
+from keras_elmo.layers.sampled_softmax_head import SampledSoftmaxHead
 from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
 
 __all__ = [
@@ -11,5 +12,6 @@ __all__ = [
     "CharCNNEncoder",
     "Highway",
     "ProjectedLSTM",
+    "SampledSoftmaxHead",
     "WeightedLayerMix",
 ]

@@ -1,0 +1,207 @@
+"""`ELMoLanguageModel`: biLM pretraining as a `keras.Model`."""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from keras_elmo.api_export import keras_elmo_export
+from keras_elmo.layers.sampled_softmax_head import SampledSoftmaxHead
+from keras_elmo.models.elmo import ELMo
+from keras_elmo.training.metrics import Perplexity
+
+
+@keras_elmo_export("keras_elmo.ELMoLanguageModel")
+class ELMoLanguageModel(keras.Model):
+    """Pretrains (or fine-tunes) an `ELMo` biLM with `model.fit`.
+
+    The forward LM predicts the next token from the top forward layer, the
+    backward LM the previous token from the top backward layer; both share
+    one softmax (`SampledSoftmaxHead`). The loss is the mean of the forward
+    and backward negative log-likelihoods per target token. Training uses
+    the sampled softmax (log-uniform negatives, XLA-compilable); evaluation
+    uses the full softmax, so validation perplexities are exact.
+
+    Inputs are `{"character_ids": [B, T, 50]}` and targets
+    `{"next_token_ids": [B, T], "previous_token_ids": [B, T]}` with `-1`
+    where a position has no target, as made by
+    `keras_elmo.training.make_lm_dataset`.
+
+    Args:
+        options: dict. biLM options in the original format.
+        vocab_size: int. Size of the target vocabulary.
+        num_negative_samples: int. Sampled-softmax negatives per batch,
+            capped by the vocabulary. Defaults to `8192`.
+        dropout: float. Dropout on each LSTM input and on the LSTM outputs
+            before the softmax, as bilm-tf. Defaults to `0.1`.
+        seed: int or `None`. Seed of the negative sampler.
+        **kwargs: other `keras.Model` arguments (`name`, `dtype`, ...).
+
+    Example:
+
+    ```python
+    lm = keras_elmo.ELMoLanguageModel(preset_options("small"), vocab_size)
+    lm.compile()  # Adagrad(0.2), global gradient-norm clip 10, as bilm-tf
+    lm.fit(make_lm_dataset("train/*.txt", vocabulary, batch_size=128))
+    lm.elmo.save_bilm_hdf5("weights.hdf5", "options.json")
+    ```
+
+    Reference:
+        - [Peters et al., 2018](https://arxiv.org/abs/1802.05365)
+    """
+
+    def __init__(
+        self,
+        options,
+        vocab_size,
+        num_negative_samples=8192,
+        dropout=0.1,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocab_size = int(vocab_size)
+        self.num_negative_samples = min(
+            int(num_negative_samples), self.vocab_size
+        )
+        self.dropout = float(dropout)
+        self.seed = seed
+
+        # === Layers ===
+        self.elmo = ELMo(
+            options, dropout=self.dropout, dtype=self.dtype_policy, name="elmo"
+        )
+        self.output_dropout = keras.layers.Dropout(
+            self.dropout, dtype=self.dtype_policy, name="output_dropout"
+        )
+        self.softmax = SampledSoftmaxHead(
+            self.vocab_size,
+            num_negative_samples=self.num_negative_samples,
+            seed=seed,
+            dtype=self.dtype_policy,
+            name="softmax",
+        )
+        self.softmax.build((None, None, self.elmo.bilm.output_dim))
+
+        # === Metrics ===
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.perplexity = Perplexity(name="perplexity")
+        self.forward_perplexity = Perplexity(name="forward_perplexity")
+        self.backward_perplexity = Perplexity(name="backward_perplexity")
+        self.gradient_norm = keras.metrics.Mean(name="gradient_norm")
+
+    @property
+    def options(self):
+        """The biLM options (original format)."""
+        return self.elmo.options
+
+    @property
+    def metrics(self):
+        return [
+            self.loss_tracker,
+            self.perplexity,
+            self.forward_perplexity,
+            self.backward_perplexity,
+            self.gradient_norm,
+        ]
+
+    def compile(self, optimizer="auto", **kwargs):
+        """Compile with bilm-tf's optimizer by default.
+
+        Args:
+            optimizer: `"auto"` for Adagrad with learning rate 0.2, initial
+                accumulator 1.0 and a global gradient-norm clip of 10 (the
+                original recipe), or any Keras optimizer.
+            **kwargs: other `keras.Model.compile` arguments (`jit_compile`,
+                `steps_per_execution`, ...). No loss is needed.
+        """
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adagrad(
+                learning_rate=0.2,
+                initial_accumulator_value=1.0,
+                global_clipnorm=10.0,
+            )
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def call(self, inputs, training=None):
+        character_ids = (
+            inputs["character_ids"] if isinstance(inputs, dict) else inputs
+        )
+        outputs = self.elmo(character_ids, training=training)
+        top = outputs["layers"][:, -1]  # (batch, tokens, 2 * dim)
+        forward, backward = ops.split(top, 2, axis=-1)  # (b, t, dim) each
+        return {"forward": forward, "backward": backward}
+
+    def _negative_log_likelihoods(self, x, y, training):
+        hidden = self(x, training=training)
+        results = {}
+        for direction, key in (
+            ("forward", "next_token_ids"),
+            ("backward", "previous_token_ids"),
+        ):
+            labels = ops.cast(y[key], "int32")  # (batch, tokens)
+            states = self.output_dropout(hidden[direction], training=training)
+            nll = self.softmax(states, labels, training=training)  # (b, t)
+            count = ops.sum(ops.cast(labels >= 0, "float32"))
+            results[direction] = (ops.sum(nll), count)
+        return results
+
+    def _loss(self, results):
+        means = [
+            nll_sum / ops.maximum(count, 1.0)
+            for nll_sum, count in results.values()
+        ]
+        return 0.5 * (means[0] + means[1])
+
+    def _update_metrics(self, loss, results):
+        (f_sum, f_count), (b_sum, b_count) = (
+            results["forward"],
+            results["backward"],
+        )
+        self.loss_tracker.update_state(loss)
+        self.forward_perplexity.update_state(f_sum, f_count)
+        self.backward_perplexity.update_state(b_sum, b_count)
+        # The average perplexity: exp of the mean of both directions' NLL.
+        self.perplexity.update_state(f_sum + b_sum, f_count + b_count)
+
+    def train_step(self, data):
+        x, y = data[0], data[1]
+        with tf.GradientTape() as tape:
+            results = self._negative_log_likelihoods(x, y, training=True)
+            loss = self._loss(results)
+            regularization = self.losses
+            if regularization:
+                loss = loss + ops.sum(ops.stack(regularization))
+            scaled = self.optimizer.scale_loss(loss)
+        variables = self.trainable_variables
+        gradients = tape.gradient(scaled, variables)
+        self.gradient_norm.update_state(tf.linalg.global_norm(gradients))
+        self.optimizer.apply(gradients, variables)
+        self._update_metrics(loss, results)
+        return {m.name: m.result() for m in self.metrics}
+
+    def test_step(self, data):
+        x, y = data[0], data[1]
+        results = self._negative_log_likelihoods(x, y, training=False)
+        self._update_metrics(self._loss(results), results)
+        return {
+            m.name: m.result()
+            for m in self.metrics
+            if m is not self.gradient_norm
+        }
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "options": self.options,
+                "vocab_size": self.vocab_size,
+                "num_negative_samples": self.num_negative_samples,
+                "dropout": self.dropout,
+                "seed": self.seed,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -1,0 +1,60 @@
+"""ELMo input preprocessing: character ids in NumPy and in the TF graph.
+
+`elmo_characters` is pure Python/NumPy and imports no TensorFlow; the
+TensorFlow layers below are imported lazily, on first access, so that
+`from keras_elmo.preprocessing import batch_to_char_ids` stays light.
+"""
+
+import importlib
+
+from keras_elmo.preprocessing.elmo_characters import BOS_CHAR
+from keras_elmo.preprocessing.elmo_characters import BOS_TOKEN
+from keras_elmo.preprocessing.elmo_characters import BOW_CHAR
+from keras_elmo.preprocessing.elmo_characters import CHARACTER_ID_OFFSET
+from keras_elmo.preprocessing.elmo_characters import EOS_CHAR
+from keras_elmo.preprocessing.elmo_characters import EOS_TOKEN
+from keras_elmo.preprocessing.elmo_characters import EOW_CHAR
+from keras_elmo.preprocessing.elmo_characters import MAX_CHARACTERS_PER_TOKEN
+from keras_elmo.preprocessing.elmo_characters import N_CHARACTERS
+from keras_elmo.preprocessing.elmo_characters import PAD_CHAR
+from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from keras_elmo.preprocessing.elmo_characters import word_to_char_ids
+
+# Public name -> module that defines it (imported on first access).
+_LAZY_EXPORTS = {
+    "ElmoCharacterTokenizer": (
+        "keras_elmo.preprocessing.elmo_character_tokenizer"
+    ),
+    "tokens_to_character_ids": (
+        "keras_elmo.preprocessing.elmo_character_tokenizer"
+    ),
+}
+
+__all__ = [
+    "BOS_CHAR",
+    "BOS_TOKEN",
+    "BOW_CHAR",
+    "CHARACTER_ID_OFFSET",
+    "EOS_CHAR",
+    "EOS_TOKEN",
+    "EOW_CHAR",
+    "MAX_CHARACTERS_PER_TOKEN",
+    "N_CHARACTERS",
+    "PAD_CHAR",
+    "batch_to_char_ids",
+    "word_to_char_ids",
+    *_LAZY_EXPORTS,
+]
+
+
+def __getattr__(name):
+    if name in _LAZY_EXPORTS:
+        module = importlib.import_module(_LAZY_EXPORTS[name])
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,138 @@
+"""Callbacks of biLM pretraining: TensorBoard logging and checkpoints."""
+
+import time
+
+import keras
+import tensorflow as tf
+
+TRAIN_SCALARS = (
+    "loss",
+    "perplexity",
+    "forward_perplexity",
+    "backward_perplexity",
+    "gradient_norm",
+)
+
+
+def _learning_rate(optimizer):
+    rate = optimizer.learning_rate
+    return float(keras.ops.convert_to_numpy(rate))
+
+
+class TrainingLogger(keras.callbacks.Callback):
+    """Writes pretraining scalars to TensorBoard against the global step.
+
+    Unlike `keras.callbacks.TensorBoard`, the step is the optimizer's
+    iteration count, so a resumed run continues its curves instead of
+    starting them over. Train scalars (running means since the last
+    checkpoint): loss, average/forward/backward perplexity, gradient norm,
+    learning rate and tokens per second. Validation scalars go to the
+    `validation` writer after each checkpoint period. Optionally profiles a
+    range of steps (TensorBoard's Profile tab).
+
+    Args:
+        log_dir: str. TensorBoard log directory (`train/` and
+            `validation/` are made inside).
+        tokens_per_batch: int. Input tokens per step (batch x window).
+        log_every: int. Write train scalars every this many steps.
+        profile_steps: `(first, last)` global steps to profile, or `None`.
+
+    Example:
+
+    ```python
+    lm.fit(data, callbacks=[TrainingLogger("logs", 128 * 20)])
+    ```
+    """
+
+    def __init__(
+        self, log_dir, tokens_per_batch, log_every=100, profile_steps=None
+    ):
+        super().__init__()
+        self.log_dir = str(log_dir)
+        self.tokens_per_batch = int(tokens_per_batch)
+        self.log_every = max(1, int(log_every))
+        self.profile_steps = profile_steps
+        self._profiling = False
+        self._train_writer = tf.summary.create_file_writer(
+            f"{self.log_dir}/train"
+        )
+        self._validation_writer = tf.summary.create_file_writer(
+            f"{self.log_dir}/validation"
+        )
+
+    def _step(self):
+        return int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+
+    def on_train_begin(self, logs=None):
+        self._last_time, self._last_step = time.perf_counter(), self._step()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.profile_steps and not self._profiling:
+            if self._step() + 1 == self.profile_steps[0]:
+                tf.profiler.experimental.start(f"{self.log_dir}/train")
+                self._profiling = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self._step()
+        if self._profiling and step >= self.profile_steps[1]:
+            tf.profiler.experimental.stop()
+            self._profiling = False
+        if step % self.log_every or not logs:
+            return
+        now = time.perf_counter()
+        elapsed = max(now - self._last_time, 1e-9)
+        throughput = (step - self._last_step) * self.tokens_per_batch / elapsed
+        self._last_time, self._last_step = now, step
+        logs["tokens_per_second"] = throughput
+        with self._train_writer.as_default(step=step):
+            for name in TRAIN_SCALARS:
+                if name in logs:
+                    tf.summary.scalar(name, float(logs[name]))
+            tf.summary.scalar(
+                "learning_rate", _learning_rate(self.model.optimizer)
+            )
+            tf.summary.scalar("tokens_per_second", throughput)
+        self._train_writer.flush()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        step = self._step()
+        validation = {k[4:]: v for k, v in logs.items() if k.startswith("val_")}
+        if validation:
+            with self._validation_writer.as_default(step=step):
+                for name, value in validation.items():
+                    tf.summary.scalar(name, float(value))
+            self._validation_writer.flush()
+
+    def on_train_end(self, logs=None):
+        if self._profiling:
+            tf.profiler.experimental.stop()
+            self._profiling = False
+        self._train_writer.close()
+        self._validation_writer.close()
+
+
+class CheckpointSaver(keras.callbacks.Callback):
+    """Saves a `tf.train.CheckpointManager` at the end of each period.
+
+    TensorFlow writes a checkpoint's files first and its `checkpoint` index
+    last (atomically), so a crash mid-save leaves the previous checkpoint
+    as the latest; the manager keeps the last `max_to_keep`.
+
+    Args:
+        manager: a `tf.train.CheckpointManager` over the model and optimizer.
+
+    Example:
+
+    ```python
+    lm.fit(data, callbacks=[CheckpointSaver(manager)])
+    ```
+    """
+
+    def __init__(self, manager):
+        super().__init__()
+        self.manager = manager
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        self.manager.save(checkpoint_number=step)

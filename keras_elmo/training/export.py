@@ -1,0 +1,95 @@
+"""Writing a trained language model in the original ELMo format."""
+
+import os
+
+import h5py
+import numpy as np
+
+from keras_elmo.conversion.bilm_hdf5 import load_bilm_weights
+from keras_elmo.conversion.bilm_options import read_options
+from keras_elmo.training.vocabulary import load_vocabulary
+from keras_elmo.training.vocabulary import save_vocabulary
+from keras_elmo.utils.atomic import atomic_path
+
+OPTIONS_FILE = "options.json"
+WEIGHTS_FILE = "weights.hdf5"
+VOCABULARY_FILE = "vocabulary.txt"
+
+
+def export_language_model(model, vocabulary, export_dir):
+    """Write `options.json`, `weights.hdf5` and `vocabulary.txt`.
+
+    The weights file has the original bilm-tf layout, loadable by
+    `ELMo.from_bilm_hdf5`, bilm-tf and AllenNLP, plus the shared softmax as
+    `softmax/W` and `softmax/b` (other toolkits ignore them; keras_elmo
+    uses them to fine-tune and to compute perplexities). The directory
+    appears atomically.
+
+    Args:
+        model: a trained `ELMoLanguageModel`.
+        vocabulary: list of tokens (index = softmax row).
+        export_dir: str. Destination directory (replaced if present).
+
+    Example:
+
+    >>> export_language_model(lm, tokens, "runs/en/export")
+    """
+    with atomic_path(export_dir, directory=True) as tmp:
+        model.elmo.save_bilm_hdf5(
+            os.path.join(tmp, WEIGHTS_FILE), os.path.join(tmp, OPTIONS_FILE)
+        )
+        with h5py.File(os.path.join(tmp, WEIGHTS_FILE), "a") as f:
+            f.create_dataset(
+                "softmax/W",
+                data=np.asarray(
+                    model.softmax.softmax_weights.numpy(), "float32"
+                ),
+            )
+            f.create_dataset(
+                "softmax/b",
+                data=np.asarray(model.softmax.softmax_bias.numpy(), "float32"),
+            )
+        save_vocabulary(vocabulary, os.path.join(tmp, VOCABULARY_FILE))
+    return export_dir
+
+
+def load_language_model(export_dir, **kwargs):
+    """Load an exported language model (with its softmax) and vocabulary.
+
+    Args:
+        export_dir: str. A directory written by `export_language_model`.
+        **kwargs: other `ELMoLanguageModel` arguments.
+
+    Returns:
+        `(model, vocabulary)`.
+
+    Example:
+
+    >>> lm, tokens = load_language_model("runs/en/export")
+    """
+    from keras_elmo.models.elmo_language_model import ELMoLanguageModel
+
+    weights = os.path.join(export_dir, WEIGHTS_FILE)
+    vocabulary = load_vocabulary(os.path.join(export_dir, VOCABULARY_FILE))
+    model = ELMoLanguageModel(
+        read_options(os.path.join(export_dir, OPTIONS_FILE)),
+        len(vocabulary),
+        **kwargs,
+    )
+    load_bilm_weights(model.elmo, weights)
+    with h5py.File(weights, "r") as f:
+        for key in ("softmax/W", "softmax/b"):
+            if key not in f:
+                raise ValueError(
+                    f"{weights} has no dataset '{key}': it holds a biLM "
+                    "without its softmax, which perplexities need."
+                )
+        expected = tuple(model.softmax.softmax_weights.shape)
+        if f["softmax/W"].shape != expected:
+            raise ValueError(
+                f"Dataset 'softmax/W' in {weights} has shape "
+                f"{f['softmax/W'].shape}; the vocabulary needs {expected}."
+            )
+        model.softmax.softmax_weights.assign(f["softmax/W"][...])
+        model.softmax.softmax_bias.assign(f["softmax/b"][...])
+    return model, vocabulary
