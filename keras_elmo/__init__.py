@@ -16,6 +16,7 @@ from keras_elmo.layers import BiLM
 from keras_elmo.layers import CharCNNEncoder
 from keras_elmo.layers import WeightedLayerMix
 from keras_elmo.models import ELMo
+from keras_elmo.models import ELMoEmbedding
 from keras_elmo.models import ELMoLanguageModel
 from keras_elmo.models import preset_options
 from keras_elmo.models import remove_sentence_markers
@@ -30,6 +31,7 @@ __all__ = [
     "CharCNNEncoder",
     "ELMo",
     "ELMoEmbedder",
+    "ELMoEmbedding",
     "ELMoLanguageModel",
     "ElmoCharacterTokenizer",
     "WeightedLayerMix",

@@ -93,3 +93,44 @@ def load_language_model(export_dir, **kwargs):
         model.softmax.softmax_weights.assign(f["softmax/W"][...])
         model.softmax.softmax_bias.assign(f["softmax/b"][...])
     return model, vocabulary
+
+
+def export_checkpoint(run_dir, destination):
+    """Export the latest checkpoint of a training run in the hdf5 format.
+
+    Args:
+        run_dir: str. The `output_dir` of `train_language_model`.
+        destination: str. Directory for options.json, weights.hdf5 (with
+            the softmax) and vocabulary.txt.
+
+    Returns:
+        `destination`.
+
+    Example:
+
+    >>> export_checkpoint("runs/en", "models/en")
+    """
+    import json
+
+    import tensorflow as tf
+
+    from keras_elmo.models.elmo_language_model import ELMoLanguageModel
+
+    config_path = os.path.join(run_dir, "training_config.json")
+    if not os.path.isfile(config_path):
+        raise FileNotFoundError(
+            f"{run_dir} is not a training run: {config_path} is missing."
+        )
+    with open(config_path, encoding="utf-8") as f:
+        config = json.load(f)
+    latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
+    if latest is None:
+        raise FileNotFoundError(f"{run_dir}/checkpoints holds no checkpoint.")
+    vocabulary = load_vocabulary(os.path.join(run_dir, VOCABULARY_FILE))
+    model = ELMoLanguageModel(
+        config["options"],
+        config["vocab_size"],
+        num_negative_samples=config["num_negative_samples"],
+    )
+    tf.train.Checkpoint(model=model).restore(latest).expect_partial()
+    return export_language_model(model, vocabulary, destination)

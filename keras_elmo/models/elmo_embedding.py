@@ -1,0 +1,225 @@
+"""`ELMoEmbedding`: ELMo as one layer of a task model."""
+
+import keras
+from keras import ops
+
+from keras_elmo.api_export import keras_elmo_export
+from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
+from keras_elmo.models.elmo import ELMo
+from keras_elmo.models.sentence_markers import remove_sentence_markers
+
+INPUT_TYPES = ("character_ids", "sentences")
+
+
+@keras_elmo_export("keras_elmo.ELMoEmbedding")
+class ELMoEmbedding(keras.layers.Layer):
+    """Contextual word vectors for a Keras task model (ELMo eq. 1).
+
+    Runs the biLM once and returns `num_outputs` task-learned mixes of its
+    layers, e.g. one to concatenate with the task model's word vectors at
+    its input and one for its RNN output, as in the paper. The `<S>`/`</S>`
+    positions are removed: position `k` is the sentence's token `k`.
+
+    Args:
+        options: dict. biLM options in the original format.
+        input_type: `"character_ids"` (int `[batch, tokens + 2, 50]` from
+            `keras_elmo.batch_to_char_ids`, markers included) or
+            `"sentences"` (1-D `tf.string` of whitespace-tokenized
+            sentences, turned into character ids in the graph). Defaults to
+            `"character_ids"`.
+        num_outputs: int. Independent layer mixes returned. Defaults to
+            `1`.
+        trainable_bilm: bool. Fine-tune the biLM too; by default it is
+            frozen and only the mixes train. Defaults to `False`.
+        do_layer_norm: bool. Layer-normalise each biLM layer in the mixes.
+            Defaults to `False`.
+        dropout: float. Dropout on each mix output. Defaults to `0.0`.
+        l2_coef: float. L2 penalty on the mixing scalars (small: layers may
+            differ; large: an equal average). Defaults to `0.0`.
+        use_top_only: bool. Use the top biLM layer instead of a mix.
+        initial_scalar_weights: list of floats or `None`. Fixed mixing
+            weights (e.g. zeros for a fixed equal average).
+        **kwargs: other `keras.layers.Layer` arguments.
+
+    Call arguments:
+        inputs: see `input_type`.
+        training: bool. Enables dropout.
+
+    Returns:
+        `[batch, tokens, 2 * projection_dim]`, or a list of `num_outputs`
+        of them. The output mask marks each sentence's real tokens, so
+        masking-aware layers (RNNs, pooling) skip padding.
+
+    Example:
+
+    ```python
+    sentences = keras.Input(shape=(), dtype="string")
+    elmo = keras_elmo.ELMoEmbedding.from_pretrained(
+        "elmo_english_small", input_type="sentences")
+    vectors = elmo(sentences)  # (batch, tokens, dim)
+    states = keras.layers.Bidirectional(keras.layers.LSTM(64))(vectors)
+    outputs = keras.layers.Dense(2, activation="softmax")(states)
+    model = keras.Model(sentences, outputs)
+    ```
+
+    Reference:
+        - [Peters et al., 2018](https://arxiv.org/abs/1802.05365)
+    """
+
+    def __init__(
+        self,
+        options,
+        input_type="character_ids",
+        num_outputs=1,
+        trainable_bilm=False,
+        do_layer_norm=False,
+        dropout=0.0,
+        l2_coef=0.0,
+        use_top_only=False,
+        initial_scalar_weights=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if input_type not in INPUT_TYPES:
+            raise ValueError(
+                f"`input_type` must be one of {INPUT_TYPES}. "
+                f"Received: input_type={input_type!r}"
+            )
+        self.input_type = input_type
+        self.num_outputs = int(num_outputs)
+        self.trainable_bilm = bool(trainable_bilm)
+        self.do_layer_norm = bool(do_layer_norm)
+        self.dropout = float(dropout)
+        self.l2_coef = float(l2_coef)
+        self.use_top_only = bool(use_top_only)
+        self.initial_scalar_weights = initial_scalar_weights
+
+        # === Layers ===
+        self.elmo = ELMo(options, dtype=self.dtype_policy, name="elmo")
+        self.elmo.trainable = self.trainable_bilm
+        self.tokenizer = None
+        if input_type == "sentences":
+            from keras_elmo.preprocessing.elmo_character_tokenizer import (
+                ElmoCharacterTokenizer,
+            )
+
+            self.tokenizer = ElmoCharacterTokenizer(
+                max_characters_per_token=options["char_cnn"].get(
+                    "max_characters_per_token", 50
+                ),
+                name="tokenizer",
+            )
+        self.layer_mix = WeightedLayerMix(
+            num_layers=self.elmo.num_layers + 1,
+            do_layer_norm=self.do_layer_norm,
+            dropout=self.dropout,
+            l2_coef=self.l2_coef,
+            use_top_only=self.use_top_only,
+            initial_scalar_weights=initial_scalar_weights,
+            num_outputs=self.num_outputs,
+            dtype=self.dtype_policy,
+            name="layer_mix",
+        )
+        self.layer_mix.build(
+            (
+                None,
+                self.elmo.num_layers + 1,
+                None,
+                2 * self.elmo.bilm.output_dim,
+            )
+        )
+        self.built = True
+
+    @property
+    def options(self):
+        """The biLM options (original format)."""
+        return self.elmo.options
+
+    @classmethod
+    def from_bilm_hdf5(cls, options_file, weight_file, **kwargs):
+        """An `ELMoEmbedding` with original (or exported) biLM weights.
+
+        Example:
+
+        >>> layer = ELMoEmbedding.from_bilm_hdf5("options.json", "w.hdf5")
+        """
+        from keras_elmo.conversion.bilm_hdf5 import load_bilm_weights
+        from keras_elmo.conversion.bilm_options import read_options
+
+        layer = cls(read_options(options_file), **kwargs)
+        load_bilm_weights(layer.elmo, weight_file)
+        return layer
+
+    @classmethod
+    def from_pretrained(cls, name_or_path, **kwargs):
+        """An `ELMoEmbedding` from a `saved_models/` model directory.
+
+        Example:
+
+        >>> layer = ELMoEmbedding.from_pretrained("elmo_english_small")
+        """
+        from keras_elmo.inference.model_store import OPTIONS_FILE
+        from keras_elmo.inference.model_store import WEIGHTS_FILE
+        from keras_elmo.inference.model_store import resolve_model_dir
+
+        directory = resolve_model_dir(name_or_path)
+        return cls.from_bilm_hdf5(
+            directory / OPTIONS_FILE, directory / WEIGHTS_FILE, **kwargs
+        )
+
+    def _character_ids(self, inputs):
+        if self.tokenizer is None:
+            return inputs
+        return self.tokenizer(self.tokenizer.split(inputs))
+
+    def call(self, inputs, training=None):
+        character_ids = self._character_ids(inputs)  # (b, t + 2, chars)
+        outputs = self.elmo(character_ids, training=training)
+        words = remove_sentence_markers(
+            {"layers": outputs["layers"], "mask": outputs["mask"]}
+        )  # layers: (b, n_layers + 1, t, dim)
+        return self.layer_mix(
+            words["layers"], mask=words["mask"], training=training
+        )  # (b, t, dim), or a list of them
+
+    def compute_mask(self, inputs, mask=None):
+        if self.tokenizer is not None and keras.backend.is_keras_tensor(inputs):
+            # String inputs cannot go through Keras ops while a functional
+            # model is built; the mask is computed when the model runs.
+            return None
+        character_ids = self._character_ids(inputs)
+        real = ops.any(ops.greater(character_ids, 0), axis=-1)  # (b, t + 2)
+        lengths = ops.sum(ops.cast(real, "int32"), axis=1) - 2  # (batch,)
+        positions = ops.arange(ops.shape(real)[1] - 2)  # (t,)
+        words = positions[None, :] < lengths[:, None]  # (batch, t)
+        return [words] * self.num_outputs if self.num_outputs > 1 else words
+
+    def compute_output_shape(self, input_shape):
+        tokens = None
+        if self.input_type == "character_ids" and input_shape[1] is not None:
+            tokens = input_shape[1] - 2
+        shape = (input_shape[0], tokens, 2 * self.elmo.bilm.output_dim)
+        return [shape] * self.num_outputs if self.num_outputs > 1 else shape
+
+    def compute_output_spec(self, inputs, training=None):
+        shapes = self.compute_output_shape(inputs.shape)
+        if self.num_outputs == 1:
+            return keras.KerasTensor(shapes, self.compute_dtype)
+        return [keras.KerasTensor(s, self.compute_dtype) for s in shapes]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "options": self.options,
+                "input_type": self.input_type,
+                "num_outputs": self.num_outputs,
+                "trainable_bilm": self.trainable_bilm,
+                "do_layer_norm": self.do_layer_norm,
+                "dropout": self.dropout,
+                "l2_coef": self.l2_coef,
+                "use_top_only": self.use_top_only,
+                "initial_scalar_weights": self.initial_scalar_weights,
+            }
+        )
+        return config

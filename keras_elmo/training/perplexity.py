@@ -1,0 +1,36 @@
+"""Exact held-out perplexity of a trained biLM."""
+
+import math
+
+from keras_elmo.training.data import make_lm_dataset
+from keras_elmo.training.export import load_language_model
+
+
+def evaluate_perplexity(model_dir, files, batch_size=64, unroll_steps=20):
+    """Full-softmax perplexities of held-out text (bilm-tf's test script).
+
+    Args:
+        model_dir: str. An export directory (`export_language_model`).
+        files: str or list. Held-out text files or globs.
+        batch_size: int. Defaults to `64`.
+        unroll_steps: int. Window length. Defaults to `20`.
+
+    Returns:
+        A dict: `perplexity` (average of both directions, per target token),
+        `forward_perplexity`, `backward_perplexity` and `loss`.
+
+    Example:
+
+    >>> evaluate_perplexity("runs/en/export", "heldout.txt")["perplexity"]
+    """
+    model, vocabulary = load_language_model(model_dir)
+    model.compile()
+    data = make_lm_dataset(
+        files,
+        vocabulary,
+        batch_size=batch_size,
+        unroll_steps=unroll_steps,
+        shuffle=False,
+    )
+    results = model.evaluate(data, verbose=0, return_dict=True)
+    return {k: float(v) for k, v in results.items() if math.isfinite(v)}

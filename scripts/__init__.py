@@ -1,0 +1,1 @@
+"""Data preparation scripts (run from the repository root)."""

@@ -1,0 +1,90 @@
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_elmo.models.elmo import ELMo
+from keras_elmo.models.elmo_embedding import ELMoEmbedding
+from keras_elmo.models.sentence_markers import remove_sentence_markers
+from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from tests.fixtures.make_tiny_elmo import write_tiny_elmo
+from tests.test_case import TestCase
+
+SENTENCES = ["the cat sat", "hello world how are you", "a"]
+
+
+class ELMoEmbeddingTest(TestCase):
+    def files(self):
+        return write_tiny_elmo(self.get_temp_dir(), seed=4)
+
+    def test_character_ids_equal_mixed_elmo_layers(self):
+        options_file, weight_file = self.files()
+        layer = ELMoEmbedding.from_bilm_hdf5(options_file, weight_file)
+        elmo = ELMo.from_bilm_hdf5(options_file, weight_file)
+        ids = batch_to_char_ids([s.split() for s in SENTENCES])
+        words = remove_sentence_markers(elmo(ids))
+        expected = np.mean(keras.ops.convert_to_numpy(words["layers"]), 1)
+        self.assertAllClose(layer(ids), expected, atol=1e-5)
+        mask = layer.compute_mask(ids)
+        self.assertAllEqual(np.sum(mask, 1), [3, 5, 1])
+
+    def test_sentences_input_matches_character_ids(self):
+        options_file, weight_file = self.files()
+        by_ids = ELMoEmbedding.from_bilm_hdf5(options_file, weight_file)
+        by_text = ELMoEmbedding.from_bilm_hdf5(
+            options_file, weight_file, input_type="sentences"
+        )
+        ids = batch_to_char_ids([s.split() for s in SENTENCES])
+        self.assertAllClose(
+            by_text(tf.constant(SENTENCES)), by_ids(ids), atol=1e-6
+        )
+
+    def test_frozen_bilm_trains_only_the_mixes(self):
+        options_file, weight_file = self.files()
+        layer = ELMoEmbedding.from_bilm_hdf5(
+            options_file, weight_file, num_outputs=2, l2_coef=0.1
+        )
+        self.assertLen(layer.trainable_weights, 4)  # (w, gamma) x 2
+        trainable = ELMoEmbedding.from_bilm_hdf5(
+            options_file, weight_file, trainable_bilm=True
+        )
+        self.assertGreater(len(trainable.trainable_weights), 20)
+
+    def test_task_model_fit_save_load_and_masking(self):
+        options_file, weight_file = self.files()
+        layer = ELMoEmbedding.from_bilm_hdf5(
+            options_file, weight_file, input_type="sentences", num_outputs=2
+        )
+        inputs = keras.Input(shape=(), dtype="string")
+        at_input, at_output = layer(inputs)
+        states = keras.layers.Bidirectional(
+            keras.layers.LSTM(4, return_sequences=True)
+        )(at_input)
+        features = keras.layers.Concatenate()([states, at_output])
+        pooled = keras.layers.GlobalAveragePooling1D()(features)
+        model = keras.Model(inputs, keras.layers.Dense(2)(pooled))
+        model.compile(
+            "adam",
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+        x = tf.constant(SENTENCES)
+        history = model.fit(x, np.array([0, 1, 0]), epochs=2, verbose=0)
+        self.assertTrue(np.all(np.isfinite(history.history["loss"])))
+        # The mask reaches the LSTM and the pooling: padding a sentence in
+        # a batch with longer ones does not change its prediction.
+        alone = model.predict(tf.constant(SENTENCES[:1]), verbose=0)
+        batched = model.predict(x, verbose=0)
+        self.assertAllClose(alone[0], batched[0], atol=1e-5)
+        path = os.path.join(self.get_temp_dir(), "task.keras")
+        model.save(path)
+        restored = keras.saving.load_model(path)
+        self.assertAllClose(restored.predict(x, verbose=0), batched, atol=1e-6)
+
+    def test_invalid_args(self):
+        options_file, weight_file = self.files()
+        with pytest.raises(ValueError, match="input_type"):
+            ELMoEmbedding.from_bilm_hdf5(
+                options_file, weight_file, input_type="tokens"
+            )
