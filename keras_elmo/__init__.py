@@ -6,6 +6,7 @@ character-id preprocessing.
 """
 
 from keras_elmo import conversion
+from keras_elmo import export
 from keras_elmo import inference
 from keras_elmo import layers
 from keras_elmo import models
@@ -43,6 +44,7 @@ __all__ = [
     "preprocessing",
     "training",
     "conversion",
+    "export",
     "inference",
     "layers",
     "models",

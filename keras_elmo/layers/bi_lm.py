@@ -188,7 +188,8 @@ class BiLM(keras.layers.Layer):
             self._check_batch_size(inputs)
         if mask is None:
             mask = ops.ones(ops.shape(inputs)[:2], dtype="bool")
-        keep = ops.cast(mask, inputs.dtype)[..., None]  # (batch, tokens, 1)
+        keep = ops.cast(mask, inputs.dtype)  # (batch, tokens)
+        keep = ops.expand_dims(keep, -1)  # (batch, tokens, 1)
         inputs = inputs * keep  # (batch, tokens, dim)
         layers = [ops.concatenate([inputs, inputs], axis=-1)]
         outputs = {}

@@ -225,7 +225,11 @@ class WeightedLayerMix(keras.layers.Layer):
         # x: (batch, num_layers, tokens, dim); mask: (batch, tokens) or None.
         if mask is None:
             mask = ops.ones((ops.shape(x)[0], ops.shape(x)[2]), "float32")
-        mask = ops.cast(mask, "float32")[:, None, :, None]  # (b, 1, t, 1)
+        # expand_dims rather than [:, None, :, None]: TFLite has no builtin
+        # for a strided slice that adds axes to a dynamic shape.
+        mask = ops.expand_dims(
+            ops.expand_dims(ops.cast(mask, "float32"), 1), -1
+        )  # (b, 1, t, 1)
         dim = ops.cast(ops.shape(x)[-1], "float32")
         # Max with 1 keeps an all-padding batch finite (no 0 / 0).
         count = ops.maximum(ops.sum(mask) * dim, 1.0)  # ()

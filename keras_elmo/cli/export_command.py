@@ -1,0 +1,66 @@
+"""`keras-elmo export --format saved_model|tflite`."""
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "export",
+        help="export for TF Serving (SavedModel) or devices (TFLite)",
+        description="Export an ELMo as a TF Serving SavedModel version "
+        "(`<output>/<version>/`, signatures serving_default, tokens, "
+        "char_ids) or as a TFLite file of builtin ops.",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("saved_model", "tflite"),
+        default="saved_model",
+        help="default: saved_model",
+    )
+    model = parser.add_mutually_exclusive_group(required=True)
+    model.add_argument(
+        "--model",
+        help="model directory or name under saved_models/ "
+        "(options.json + weights.hdf5, optional layer_mix.json)",
+    )
+    model.add_argument(
+        "--options", help="original options.json (with --weights)"
+    )
+    parser.add_argument("--weights", help="original hdf5 weights")
+    parser.add_argument(
+        "--output",
+        help="saved_model: the base path the versions go under (default: "
+        "the --model directory); tflite: the .tflite file (default: "
+        "elmo[_QUANTIZATION].tflite in the --model directory)",
+    )
+    parser.add_argument(
+        "--version",
+        type=int,
+        help="saved_model version number (default: the next one)",
+    )
+    parser.add_argument(
+        "--quantization",
+        choices=("dynamic", "float16"),
+        help="tflite weights: int8 (dynamic range) or float16 "
+        "(default: float32)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args):
+    from keras_elmo.export.from_files import export_from_files
+
+    if args.options and not args.weights:
+        raise ValueError("--options needs --weights (the hdf5 file).")
+    try:
+        path = export_from_files(
+            args.format,
+            output=args.output,
+            model=args.model,
+            options_file=args.options,
+            weight_file=args.weights,
+            version=args.version,
+            quantization=args.quantization,
+        )
+    except FileExistsError as error:
+        raise ValueError(str(error)) from None  # one line, no traceback
+    print(f"Wrote {args.format} to {path}")
+    return 0

@@ -1,0 +1,108 @@
+"""Export a stored ELMo (model directory or original files): the CLI logic."""
+
+import os
+
+from keras_elmo.export.saved_model import export_saved_model
+from keras_elmo.export.tflite import QUANTIZATIONS
+from keras_elmo.export.tflite import export_tflite
+
+FORMATS = ("saved_model", "tflite")
+
+
+def _default_output(format, model_dir, quantization):
+    if format == "saved_model":
+        # Model directories hold their TF Serving versions (1/, 2/, ...).
+        return str(model_dir)
+    suffix = f"_{quantization}" if quantization else ""
+    return os.path.join(model_dir, f"elmo{suffix}.tflite")
+
+
+def export_from_files(
+    format,
+    output=None,
+    model=None,
+    options_file=None,
+    weight_file=None,
+    version=None,
+    quantization=None,
+):
+    """Load an ELMo from files and export it as a SavedModel or TFLite.
+
+    Args:
+        format: str. `"saved_model"` (a TF Serving version directory, see
+            `export_saved_model`) or `"tflite"` (see `export_tflite`).
+        output: str or None. The SavedModel base path (versions are written
+            under it) or the `.tflite` file. With `model`, defaults to the
+            model directory itself (SavedModel) or `elmo[_<quantization>]
+            .tflite` inside it; required with `options_file`.
+        model: str or None. A model directory or name (see
+            `keras_elmo.inference.resolve_model_dir`); its trained
+            `layer_mix.json`, if any, gives the `elmo` output.
+        options_file: str or None. An original `options.json`, with
+            `weight_file` (instead of `model`).
+        weight_file: str or None. The original hdf5 weights.
+        version: int or None. SavedModel version; `None` for the next one.
+        quantization: None, `"dynamic"` or `"float16"`. TFLite only.
+
+    Returns:
+        str, the path written.
+
+    Example:
+
+    ```python
+    export_from_files("saved_model", "/models/elmo",
+                      options_file="options.json", weight_file="w.hdf5")
+    ```
+    """
+    from keras_elmo.inference.elmo_embedder import ELMoEmbedder
+    from keras_elmo.inference.model_store import resolve_model_dir
+
+    if format not in FORMATS:
+        raise ValueError(
+            f"`format` must be one of {FORMATS}. Received: format={format!r}"
+        )
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(
+            f"`quantization` must be one of {QUANTIZATIONS}. Received: "
+            f"quantization={quantization!r}"
+        )
+    if format == "saved_model" and quantization is not None:
+        raise ValueError(
+            "`quantization` applies to the tflite format only. Received: "
+            f"format={format!r}, quantization={quantization!r}"
+        )
+    if format == "tflite" and version is not None:
+        raise ValueError(
+            "`version` applies to the saved_model format only. Received: "
+            f"format={format!r}, version={version!r}"
+        )
+    if (model is None) == (options_file is None):
+        raise ValueError(
+            "Give either `model` (a model directory or name) or "
+            "`options_file` with `weight_file`. Received: "
+            f"model={model!r}, options_file={options_file!r}"
+        )
+    if model is not None:
+        model_dir = resolve_model_dir(model)
+        embedder = ELMoEmbedder.load(model_dir)
+        elmo, layer_mix = embedder.model, embedder.layer_mix
+        if output is None:
+            output = _default_output(format, model_dir, quantization)
+    else:
+        if weight_file is None:
+            raise ValueError("`options_file` needs `weight_file` (the hdf5).")
+        if output is None:
+            raise ValueError(
+                "`output` is required when exporting from `options_file`."
+            )
+        from keras_elmo.models.elmo import ELMo
+
+        elmo = ELMo.from_bilm_hdf5(options_file, weight_file)
+        layer_mix = None
+    if format == "saved_model":
+        return export_saved_model(
+            elmo, output, version=version, layer_mix=layer_mix
+        )
+    return export_tflite(
+        elmo, output, quantization=quantization, layer_mix=layer_mix
+    )

@@ -1,0 +1,276 @@
+"""Export an `ELMo` as a versioned SavedModel that TF Serving serves."""
+
+import json
+import os
+
+import tensorflow as tf
+
+from keras_elmo.export.serving_outputs import export_parts
+from keras_elmo.export.serving_outputs import output_keys
+from keras_elmo.export.serving_outputs import serving_outputs
+from keras_elmo.preprocessing.elmo_character_tokenizer import (
+    ElmoCharacterTokenizer,
+)
+from keras_elmo.utils.atomic import atomic_path
+from keras_elmo.version import __version__
+
+SIGNATURE_KEYS = ("serving_default", "tokens", "char_ids")
+METADATA_FILE = os.path.join("assets.extra", "keras_elmo.json")
+
+
+def _is_version_name(name):
+    return name.isdigit() and str(int(name)) == name
+
+
+def next_version(export_base):
+    """The version after the largest one in `export_base` (1 if none).
+
+    Only directories named by a plain integer count, as for TF Serving;
+    the hidden temporary directories of exports in progress do not.
+
+    Args:
+        export_base: str or path-like. The model's base path.
+
+    Returns:
+        int.
+
+    Example:
+
+    >>> next_version("/nonexistent/models/elmo")
+    1
+    """
+    export_base = os.fspath(export_base)
+    if not os.path.isdir(export_base):
+        return 1
+    versions = [
+        int(name)
+        for name in os.listdir(export_base)
+        if _is_version_name(name)
+        and os.path.isdir(os.path.join(export_base, name))
+    ]
+    return max(versions, default=0) + 1
+
+
+def _check_version(version):
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise TypeError(
+            "`version` must be an int or None. "
+            f"Received: version={version!r} of type {type(version).__name__}"
+        )
+    if version < 0:
+        raise ValueError(f"`version` must be >= 0. Received: version={version}")
+
+
+def _sentence_splitter(tokenizer):
+    if tokenizer is None or tokenizer == "whitespace":
+        return ElmoCharacterTokenizer.split
+    if callable(tokenizer):
+        return tokenizer
+    raise ValueError(
+        "`tokenizer` must be None, 'whitespace' or a callable mapping a 1-D "
+        f"tf.string tensor of sentences to a tf.RaggedTensor of tokens. "
+        f"Received: tokenizer={tokenizer!r}"
+    )
+
+
+def _checked_tokens(tokens):
+    if (
+        not isinstance(tokens, tf.RaggedTensor)
+        or tokens.dtype != tf.string
+        or tokens.shape.rank != 2
+    ):
+        raise TypeError(
+            "`tokenizer` must return a tf.RaggedTensor of tf.string tokens "
+            "of shape [batch, (tokens)]. Received: "
+            f"{type(tokens).__name__} {getattr(tokens, 'dtype', None)} "
+            f"{getattr(tokens, 'shape', None)}"
+        )
+    return tokens
+
+
+def signature_functions(model, layer_mix=None, tokenizer=None):
+    """The three serving functions of an export, as `tf.function`s.
+
+    Args:
+        model: `keras_elmo.ELMo` or `keras_elmo.ELMoEmbedding`. See
+            `export_saved_model`.
+        layer_mix: `keras_elmo.WeightedLayerMix` or None. See
+            `export_saved_model`.
+        tokenizer: None, `"whitespace"` or a callable. See
+            `export_saved_model`.
+
+    Returns:
+        A dict with the `SIGNATURE_KEYS` as keys and `tf.function`s with
+        fixed input signatures as values, and the variables they read, as
+        `(functions, variables)`.
+
+    Example:
+
+    ```python
+    functions, _ = signature_functions(model)
+    functions["serving_default"](tf.constant(["Hello world"]))["elmo"]
+    ```
+    """
+    model, layer_mix = export_parts(model, layer_mix)
+    split = _sentence_splitter(tokenizer)
+    max_chars = model.options["char_cnn"]["max_characters_per_token"]
+    char_tokenizer = ElmoCharacterTokenizer(
+        max_characters_per_token=max_chars, name="elmo_character_tokenizer"
+    )
+
+    def serving_default(sentences):
+        tokens = _checked_tokens(split(sentences))  # (b, (t))
+        char_ids = char_tokenizer(tokens)  # (b, t + 2, chars)
+        return serving_outputs(model, layer_mix, char_ids)
+
+    def tokens(tokens, sequence_len):
+        char_ids = char_tokenizer(
+            tokens, sequence_length=sequence_len
+        )  # (b, t + 2, chars)
+        return serving_outputs(model, layer_mix, char_ids)
+
+    def char_ids(char_ids):
+        return serving_outputs(model, layer_mix, char_ids)
+
+    specs = {
+        "serving_default": [tf.TensorSpec([None], tf.string, "sentences")],
+        "tokens": [
+            tf.TensorSpec([None, None], tf.string, "tokens"),
+            tf.TensorSpec([None], tf.int32, "sequence_len"),
+        ],
+        "char_ids": [
+            tf.TensorSpec([None, None, max_chars], tf.int32, "char_ids")
+        ],
+    }
+    python_functions = {
+        "serving_default": serving_default,
+        "tokens": tokens,
+        "char_ids": char_ids,
+    }
+    functions = {
+        key: tf.function(
+            python_functions[key], input_signature=specs[key], autograph=False
+        )
+        for key in SIGNATURE_KEYS
+    }
+    # The tf.Variables inside the Keras variables: tracking those makes the
+    # checkpoint restore the variables that the functions read, also in the
+    # TF1 session loader that TF Serving uses (tracking the Keras wrappers
+    # restores copies that the graph never reads).
+    variables = [
+        variable.value for variable in model.variables + layer_mix.variables
+    ]
+    return functions, variables
+
+
+def _metadata(model, functions):
+    signatures = {}
+    for key, function in functions.items():
+        concrete = function.get_concrete_function()
+        inputs = concrete.structured_input_signature[0]
+        signatures[key] = {
+            "inputs": {
+                spec.name: [spec.dtype.name, spec.shape.as_list()]
+                for spec in inputs
+            },
+            "outputs": list(output_keys(model.num_layers)),
+        }
+    return {
+        "keras_elmo_version": __version__,
+        "options": model.options,
+        "signatures": signatures,
+    }
+
+
+def export_saved_model(
+    model, export_base, version=None, layer_mix=None, tokenizer=None
+):
+    """Write `model` as version `version` of a TF Serving model directory.
+
+    The SavedModel goes to `export_base/<version>/`, the layout that TF
+    Serving watches. It is written into a hidden directory beside it and
+    renamed when complete, so a server never sees a half-written version.
+    The graph uses only core TensorFlow ops (no `tensorflow_text`), so it
+    loads in any TF Serving build and with `tf.saved_model.load` or the TF1
+    `tf.compat.v1.saved_model.loader.load`.
+
+    Signatures (all with the same outputs):
+    - `serving_default`: `sentences`, 1-D `tf.string` of raw sentences,
+      split into tokens in the graph (by `tokenizer`).
+    - `tokens`: `tokens` `[batch, tokens]` `tf.string` padded with `""`, and
+      `sequence_len` int32 `[batch]`, the number of tokens of each row.
+    - `char_ids`: `char_ids` int32 `[batch, tokens + 2, 50]` with sentence
+      markers, as `keras_elmo.batch_to_char_ids` makes.
+
+    Outputs, named as TF-Hub's ELMo module's, cover the sentences' own
+    tokens (no `<S>`/`</S>`), padded to the longest sentence (to the input
+    width for `tokens`): `word_emb`, `lstm_outputs1` ... `lstm_outputs{n}`,
+    `elmo`, `default` (mean of `elmo` over the tokens), `sequence_len`,
+    `mask`. See `keras_elmo.export.serving_outputs.serving_outputs`.
+
+    Args:
+        model: `keras_elmo.ELMo` (a stateful one is exported stateless),
+            or a `keras_elmo.ELMoEmbedding` with one output: its biLM and
+            its trained layer mix are exported.
+        export_base: str or path-like. The model's base path (TF Serving's
+            `base_path`); created if missing.
+        version: int or None. The version number; `None` takes the next
+            one after the largest existing version (1 in a new directory).
+            An existing version is never overwritten.
+        layer_mix: `keras_elmo.WeightedLayerMix` or None. The mix of the
+            `elmo` output, over the `num_layers + 1` biLM layers (e.g. the
+            trained mix of a task model). `None` gives the mix of an
+            `ELMoEmbedding`, or for an `ELMo` a fresh mix with equal
+            weights and `gamma = 1`, as TF-Hub's module at initialisation.
+        tokenizer: None, `"whitespace"` or a callable. How
+            `serving_default` splits sentences: `None` and `"whitespace"`
+            split on runs of ASCII whitespace; a callable maps a 1-D
+            `tf.string` tensor of sentences to a `tf.RaggedTensor`
+            `[batch, (tokens)]` of `tf.string` tokens (use core TF ops only
+            to keep the export loadable by stock TF Serving).
+
+    Returns:
+        str, the path of the version directory written.
+
+    Example:
+
+    ```python
+    model = keras_elmo.ELMo.from_bilm_hdf5("options.json", "weights.hdf5")
+    path = keras_elmo.export.export_saved_model(model, "/models/elmo")
+    # /models/elmo/1, served by
+    # tensorflow_model_server --model_name=elmo --model_base_path=/models/elmo
+    ```
+    """
+    export_base = os.path.abspath(os.fspath(export_base))
+    if version is None:
+        version = next_version(export_base)
+    _check_version(version)
+    path = os.path.join(export_base, str(version))
+    if os.path.exists(path):
+        raise FileExistsError(
+            f"Version {version} already exists at {path}; TF Serving does "
+            "not reload a changed version. Pass another `version`, or None "
+            "for the next one."
+        )
+    model, layer_mix = export_parts(model, layer_mix)
+    functions, variables = signature_functions(model, layer_mix, tokenizer)
+    module = tf.Module()
+    # Keras variables are tracked through these lists (the layers' own
+    # attributes are not all visible to TensorFlow's object graph).
+    module.exported_variables = variables
+    for key, function in functions.items():
+        setattr(module, key, function)
+    signatures = {
+        key: function.get_concrete_function()
+        for key, function in functions.items()
+    }
+    metadata = _metadata(model, functions)
+    with atomic_path(path, directory=True) as tmp:
+        tf.saved_model.save(module, tmp, signatures=signatures)
+        os.makedirs(os.path.join(tmp, "assets.extra"), exist_ok=True)
+        with open(os.path.join(tmp, METADATA_FILE), "w") as handle:
+            json.dump(metadata, handle, indent=2, sort_keys=True)
+        # mkdtemp makes the directory private (0700); a server running as
+        # another user must be able to read the version.
+        os.chmod(tmp, 0o755)
+    return path

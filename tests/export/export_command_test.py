@@ -1,0 +1,136 @@
+"""Tests of `keras-elmo export` and `export_from_files`."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from ai_edge_litert.interpreter import Interpreter
+
+from keras_elmo.cli.main import main
+from keras_elmo.export.from_files import export_from_files
+from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from tests.fixtures.make_tiny_elmo import write_tiny_elmo
+
+SCALAR_WEIGHTS = [0.5, -1.0, 2.0]
+GAMMA = 1.5
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """A model directory: options.json, weights.hdf5 and a trained mix."""
+    directory = tmp_path_factory.mktemp("models") / "tiny"
+    _, weights = write_tiny_elmo(directory, seed=3)
+    os.replace(weights, directory / "weights.hdf5")
+    with open(directory / "layer_mix.json", "w") as handle:
+        json.dump({"scalar_weights": SCALAR_WEIGHTS, "gamma": [GAMMA]}, handle)
+    return directory
+
+
+def _expected_mix(outputs):
+    """gamma * sum_j softmax(w)_j * layer_j, from the exported layers."""
+    word_emb = np.asarray(outputs["word_emb"])
+    layers = [
+        np.concatenate([word_emb, word_emb], axis=-1),  # layer 0
+        np.asarray(outputs["lstm_outputs1"]),
+        np.asarray(outputs["lstm_outputs2"]),
+    ]
+    weights = np.exp(SCALAR_WEIGHTS) / np.exp(SCALAR_WEIGHTS).sum()
+    mixed = GAMMA * sum(w * layer for w, layer in zip(weights, layers))
+    return mixed * np.asarray(outputs["mask"])[..., None]
+
+
+@pytest.mark.large
+def test_saved_model_into_the_model_directory(model_dir, capsys):
+    assert main(["export", "--model", str(model_dir)]) == 0
+    assert f"Wrote saved_model to {model_dir / '1'}" in capsys.readouterr().out
+    loaded = tf.saved_model.load(str(model_dir / "1"))
+    outputs = loaded.signatures["serving_default"](
+        sentences=tf.constant(["a b c", "d"])
+    )
+    outputs = {key: value.numpy() for key, value in outputs.items()}
+    # The directory's trained layer_mix.json gives the `elmo` output.
+    np.testing.assert_allclose(
+        outputs["elmo"], _expected_mix(outputs), atol=1e-5
+    )
+    # The next export is version 2; an existing version is refused.
+    assert main(["export", "--model", str(model_dir), "--version", "1"]) == 2
+    assert "Version 1 already exists" in capsys.readouterr().err
+
+
+@pytest.mark.large
+def test_tflite_from_original_files(model_dir, tmp_path, capsys):
+    output = tmp_path / "tiny.tflite"
+    argv = [
+        "export",
+        "--format",
+        "tflite",
+        "--options",
+        str(model_dir / "options.json"),
+        "--weights",
+        str(model_dir / "weights.hdf5"),
+        "--output",
+        str(output),
+        "--quantization",
+        "float16",
+    ]
+    assert main(argv) == 0
+    assert f"Wrote tflite to {output}" in capsys.readouterr().out
+    runner = Interpreter(model_path=str(output)).get_signature_runner()
+    outputs = runner(char_ids=batch_to_char_ids([["a", "b"], ["c"]]))
+    assert outputs["sequence_len"].tolist() == [2, 1]
+    # Without a model directory, the mix is the fresh one: equal weights.
+    word_emb = outputs["word_emb"]
+    mean = (
+        np.concatenate([word_emb, word_emb], -1)
+        + outputs["lstm_outputs1"]
+        + outputs["lstm_outputs2"]
+    ) / 3
+    mean *= outputs["mask"][..., None]
+    # float16 weights, the mix's 1/3 included: a relative error of 1e-4.
+    np.testing.assert_allclose(outputs["elmo"], mean, atol=2e-3)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["--quantization", "dynamic"],
+            "`quantization` applies to the tflite format only",
+        ),
+        (["--format", "tflite", "--version", "3"], "`version` applies to"),
+        (["--options", "options.json"], "--options needs --weights"),
+        (
+            ["--options", "o.json", "--weights", "w.hdf5"],
+            "`output` is required",
+        ),
+        (["--model", "/nonexistent/model"], "No ELMo model"),
+    ],
+)
+def test_bad_arguments_exit_2(argv, message, capsys):
+    if "--model" not in argv and "--options" not in argv:
+        argv = argv + ["--model", "/nonexistent/model"]
+    assert main(["export"] + argv) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"format": "onnx"}, "`format` must be one of"),
+        ({"quantization": "int4"}, "`quantization` must be one of"),
+        ({}, "Give either `model`"),
+        (
+            {"model": "m", "options_file": "o.json"},
+            "Give either `model`",
+        ),
+        ({"options_file": "o.json"}, "needs `weight_file`"),
+    ],
+)
+def test_export_from_files_arguments(kwargs, message):
+    kwargs = {"format": "saved_model", "output": "out", **kwargs}
+    if kwargs.get("quantization") and kwargs["format"] == "saved_model":
+        kwargs["format"] = "tflite"
+    with pytest.raises(ValueError, match=message):
+        export_from_files(**kwargs)
