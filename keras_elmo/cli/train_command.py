@@ -43,6 +43,13 @@ def add_parser(subparsers):
     )
     parser.add_argument("--no-jit", action="store_true", help="disable XLA")
     parser.add_argument(
+        "--steps-per-execution",
+        type=int,
+        default=1,
+        help="train steps per compiled call (TPUs: e.g. 100); must divide "
+        "--checkpoint-every",
+    )
+    parser.add_argument(
         "--mixed-precision", choices=("mixed_bfloat16", "mixed_float16")
     )
     parser.add_argument("--seed", type=int, default=0)
@@ -93,6 +100,7 @@ def run(args):
         seed=args.seed,
         init_from=args.init_from,
         profile_steps=args.profile_steps,
+        steps_per_execution=args.steps_per_execution,
         verbose=0 if args.quiet else 1,
     )
     print(

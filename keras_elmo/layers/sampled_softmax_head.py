@@ -71,6 +71,9 @@ class SampledSoftmaxHead(keras.layers.Layer):
             bilm-tf's `RandomNormal(stddev=1 / sqrt(hidden_dim))`. Defaults
             to `None`.
         seed: int or None. Seed of the negative sampler. Defaults to `None`.
+        sampler_dtype: `"float64"` or `"float32"`. Precision of the
+            sampler's inverse CDF; `"float32"` uses no float64 op, for TPUs
+            (see `keras_elmo.training.losses`). Defaults to `"float64"`.
         **kwargs: other `keras.layers.Layer` arguments (`name`, `dtype`,
             ...).
 
@@ -111,9 +114,16 @@ class SampledSoftmaxHead(keras.layers.Layer):
         num_negative_samples=8192,
         kernel_initializer=None,
         seed=None,
+        sampler_dtype="float64",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if sampler_dtype not in ("float64", "float32"):
+            raise ValueError(
+                "`sampler_dtype` must be 'float64' or 'float32'. Received: "
+                f"sampler_dtype={sampler_dtype!r}"
+            )
+        self.sampler_dtype = sampler_dtype
         self.vocab_size = _check_positive_int(vocab_size, "vocab_size")
         self.num_negative_samples = _check_positive_int(
             num_negative_samples, "num_negative_samples"
@@ -182,6 +192,7 @@ class SampledSoftmaxHead(keras.layers.Layer):
                 num_classes=self.vocab_size,
                 seed=self.seed_generator,
                 num_draws=self._num_draws,
+                uniform_dtype=self.sampler_dtype,
             )  # (batch, tokens)
         return full_softmax_loss(
             self.softmax_weights, self.softmax_bias, hidden, labels
@@ -229,6 +240,7 @@ class SampledSoftmaxHead(keras.layers.Layer):
                     else keras.initializers.serialize(self.kernel_initializer)
                 ),
                 "seed": self.seed,
+                "sampler_dtype": self.sampler_dtype,
             }
         )
         return config

@@ -97,7 +97,9 @@ class ELMo(keras.Model):
         return self.char_cnn.projection_dim
 
     def call(self, character_ids, training=None):
-        token_embeddings = self.char_cnn(character_ids)  # (b, t, proj)
+        token_embeddings = self.char_cnn(
+            character_ids, training=training
+        )  # (b, t, proj)
         mask = self.char_cnn.compute_mask(character_ids)  # (b, t)
         layers = self.bilm(
             token_embeddings, mask=mask, training=training

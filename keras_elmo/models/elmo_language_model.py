@@ -34,6 +34,9 @@ class ELMoLanguageModel(keras.Model):
         dropout: float. Dropout on each LSTM input and on the LSTM outputs
             before the softmax, as bilm-tf. Defaults to `0.1`.
         seed: int or `None`. Seed of the negative sampler.
+        sampler_dtype: `"float64"` or `"float32"`. Precision of the negative
+            sampler; use `"float32"` on TPUs, which have no float64 (see
+            `keras_elmo.training.losses`). Defaults to `"float64"`.
         **kwargs: other `keras.Model` arguments (`name`, `dtype`, ...).
 
     Example:
@@ -56,6 +59,7 @@ class ELMoLanguageModel(keras.Model):
         num_negative_samples=8192,
         dropout=0.1,
         seed=None,
+        sampler_dtype="float64",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -65,6 +69,7 @@ class ELMoLanguageModel(keras.Model):
         )
         self.dropout = float(dropout)
         self.seed = seed
+        self.sampler_dtype = sampler_dtype
 
         # === Layers ===
         self.elmo = ELMo(
@@ -77,10 +82,15 @@ class ELMoLanguageModel(keras.Model):
             self.vocab_size,
             num_negative_samples=self.num_negative_samples,
             seed=seed,
+            sampler_dtype=sampler_dtype,
             dtype=self.dtype_policy,
             name="softmax",
         )
         self.softmax.build((None, None, self.elmo.bilm.output_dim))
+        self.output_dropout.build((None, None, self.elmo.bilm.output_dim))
+        # Every weight exists now (ELMo builds itself): see
+        # `_maybe_symbolic_build`.
+        self.built = True
 
         # === Metrics ===
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -121,6 +131,20 @@ class ELMoLanguageModel(keras.Model):
                 global_clipnorm=10.0,
             )
         super().compile(optimizer=optimizer, **kwargs)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras (3.15, TF backend) fetches a batch here under a tf.distribute
+        # strategy and reduces it across replicas to build the model
+        # symbolically; MultiWorkerMirroredStrategy with several workers
+        # cannot reduce it (it fails even for a plain `Dense` model). The
+        # weights exist from `__init__`, so no batch is needed: only the
+        # optimizer is left to build, under the strategy scope.
+        if self._distribute_strategy is None or not all(
+            layer.built for layer in self._flatten_layers()
+        ):
+            return super()._maybe_symbolic_build(iterator, data_batch)
+        with self.distribute_strategy.scope():
+            self._symbolic_build()
 
     def call(self, inputs, training=None):
         character_ids = (
@@ -165,29 +189,36 @@ class ELMoLanguageModel(keras.Model):
 
     def train_step(self, data):
         x, y = data[0], data[1]
+        # Under tf.distribute the optimizer sums the replicas' gradients:
+        # each replica's loss is divided by their number, so that the sum
+        # is the gradient of the mean loss (bilm-tf averages its GPUs).
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape() as tape:
             results = self._negative_log_likelihoods(x, y, training=True)
             loss = self._loss(results)
             regularization = self.losses
             if regularization:
                 loss = loss + ops.sum(ops.stack(regularization))
-            scaled = self.optimizer.scale_loss(loss)
+            scaled = self.optimizer.scale_loss(loss / replicas)
         variables = self.trainable_variables
         gradients = tape.gradient(scaled, variables)
-        self.gradient_norm.update_state(tf.linalg.global_norm(gradients))
+        # The norm of this replica's gradient of `loss`, before clipping:
+        # undo the replica division and the mixed-float16 loss scale.
+        unscale = replicas / self.optimizer.scale_loss(1.0)
+        self.gradient_norm.update_state(
+            tf.linalg.global_norm(gradients) * unscale
+        )
         self.optimizer.apply(gradients, variables)
         self._update_metrics(loss, results)
-        return {m.name: m.result() for m in self.metrics}
+        return _step_logs(self.metrics)
 
     def test_step(self, data):
         x, y = data[0], data[1]
         results = self._negative_log_likelihoods(x, y, training=False)
         self._update_metrics(self._loss(results), results)
-        return {
-            m.name: m.result()
-            for m in self.metrics
-            if m is not self.gradient_norm
-        }
+        return _step_logs(
+            [m for m in self.metrics if m is not self.gradient_norm]
+        )
 
     def get_config(self):
         config = super().get_config()
@@ -198,6 +229,7 @@ class ELMoLanguageModel(keras.Model):
                 "num_negative_samples": self.num_negative_samples,
                 "dropout": self.dropout,
                 "seed": self.seed,
+                "sampler_dtype": self.sampler_dtype,
             }
         )
         return config
@@ -205,3 +237,21 @@ class ELMoLanguageModel(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def _step_logs(metrics):
+    """The metric results a train or test step returns to Keras.
+
+    With several workers, Keras (3.15) reduces each returned value with
+    `strategy.reduce("MEAN", value, axis=0)`, which a scalar does not have:
+    there the results get a leading axis of 1, which the reduction removes.
+    """
+    logs = {metric.name: metric.result() for metric in metrics}
+    strategy = tf.distribute.get_strategy()
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        spec = strategy.cluster_resolver.cluster_spec().as_dict()
+        if len(spec.get("chief", [])) + len(spec.get("worker", [])) > 1:
+            logs = {
+                name: ops.reshape(value, (1,)) for name, value in logs.items()
+            }
+    return logs

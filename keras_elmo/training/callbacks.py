@@ -68,7 +68,8 @@ class TrainingLogger(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.profile_steps and not self._profiling:
-            if self._step() + 1 == self.profile_steps[0]:
+            first, last = self.profile_steps
+            if first <= self._step() + 1 <= last:
                 tf.profiler.experimental.start(f"{self.log_dir}/train")
                 self._profiling = True
 
@@ -77,7 +78,11 @@ class TrainingLogger(keras.callbacks.Callback):
         if self._profiling and step >= self.profile_steps[1]:
             tf.profiler.experimental.stop()
             self._profiling = False
-        if step % self.log_every or not logs:
+        # Steps advance by `steps_per_execution` between calls: log when a
+        # multiple of `log_every` was passed.
+        if step // self.log_every == self._last_step // self.log_every:
+            return
+        if not logs:
             return
         now = time.perf_counter()
         elapsed = max(now - self._last_time, 1e-9)

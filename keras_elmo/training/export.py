@@ -115,6 +115,7 @@ def export_checkpoint(run_dir, destination):
     import tensorflow as tf
 
     from keras_elmo.models.elmo_language_model import ELMoLanguageModel
+    from keras_elmo.training.checkpoints import restore_training_checkpoint
 
     config_path = os.path.join(run_dir, "training_config.json")
     if not os.path.isfile(config_path):
@@ -132,5 +133,5 @@ def export_checkpoint(run_dir, destination):
         config["vocab_size"],
         num_negative_samples=config["num_negative_samples"],
     )
-    tf.train.Checkpoint(model=model).restore(latest).expect_partial()
+    restore_training_checkpoint(model, latest, include_optimizer=False)
     return export_language_model(model, vocabulary, destination)

@@ -55,7 +55,16 @@ the exact expected number of occurrences; an accidental hit is then removed
 in every copy (TF removes one copy of a duplicated candidate only).
 
 The float64 uniforms need a backend with float64 support (CPU, GPU; not
-TPU).
+TPU: XLA's TPU backend has no float64). `uniform_dtype="float32"` draws
+the same distribution without any float64 op, for TPUs: two float32
+uniforms give 46 random bits, `u = 1 - w` with
+`w = (2**23 - floor(2**23 * u_hi) - u_lo) / 2**23` in `(0, 1]`, and
+`id = floor((V + 1) * exp(-w * log(V + 1))) - 1`. Working with `w` puts
+float32's precision where the tail needs it (`w` near 0, `u` near 1): the
+computed `(V + 1) * exp(...)` is within a few float32 ulps of the exact
+value (about 0.1 for a 793k vocabulary, against intervals of width 1), so
+only draws within that distance of an interval boundary can land on the
+neighbouring id, an error that is not systematic.
 
 Labels: a negative label (conventionally `-1`) means "no target" (padding):
 its loss is 0 and it gets no gradient; `masked_mean` excludes it. Labels
@@ -254,8 +263,67 @@ def default_num_draws(num_sampled, num_classes):
     return low
 
 
+_UNIFORM_DTYPES = ("float64", "float32")
+# Random bits kept from each float32 uniform (TF draws 23-bit mantissas).
+_FLOAT32_UNIFORM_BITS = 23
+
+
+def _inverse_cdf_draws(num_draws, num_classes, seed, uniform_dtype):
+    """`num_draws` i.i.d. log-uniform ids, int32 `[num_draws]`."""
+    if uniform_dtype not in _UNIFORM_DTYPES:
+        raise ValueError(
+            f"`uniform_dtype` must be one of {_UNIFORM_DTYPES}. Received: "
+            f"uniform_dtype={uniform_dtype!r}"
+        )
+    log_range = math.log(num_classes + 1.0)
+    if uniform_dtype == "float64":
+        u = keras.random.uniform((num_draws,), dtype="float64", seed=seed)
+        draws = ops.floor(ops.exp(u * log_range))  # [draws]
+    else:
+        draws = log_uniform_float32_draws(
+            keras.random.uniform((2, num_draws), dtype="float32", seed=seed),
+            num_classes,
+        )
+    # `exp` may round up to num_classes + 1 for u close to 1: clip.
+    return ops.clip(ops.cast(draws, "int32") - 1, 0, num_classes - 1)
+
+
+def log_uniform_float32_draws(uniforms, num_classes):
+    """`floor((V + 1) ** u)` from two float32 uniforms, without float64.
+
+    `u = 1 - w` with `w = (2**23 - floor(2**23 * hi) - lo) / 2**23`: 46
+    random bits, and `w` is accurate in relative terms where the tail of
+    the distribution needs it (`w` near 0).
+
+    Args:
+        uniforms: float32 tensor `[2, n]` of `U[0, 1)` values `(hi, lo)`.
+        num_classes: int. `V`.
+
+    Returns:
+        float32 tensor `[n]`: `floor((V + 1) ** u)`, in `[1, V + 1]`
+        (subtract 1 and clip for ids).
+
+    Example:
+
+    ```python
+    x = log_uniform_float32_draws(keras.random.uniform((2, 5)), 1000)
+    ```
+    """
+    scale = float(2**_FLOAT32_UNIFORM_BITS)
+    hi = ops.floor(uniforms[0] * scale)  # [n], integers in [0, 2**23)
+    w = ((scale - hi) - uniforms[1]) / scale  # [n], in (0, 1]
+    return ops.floor(
+        (num_classes + 1.0) * ops.exp(-w * math.log(num_classes + 1.0))
+    )  # [n]
+
+
 def sample_log_uniform(
-    num_sampled, num_classes, seed=None, unique=True, num_draws=None
+    num_sampled,
+    num_classes,
+    seed=None,
+    unique=True,
+    num_draws=None,
+    uniform_dtype="float64",
 ):
     """Draw negative classes from the log-uniform sampler, XLA-compilably.
 
@@ -280,6 +348,9 @@ def sample_log_uniform(
             (ignored if `unique=False`). A large value (e.g.
             `16 * num_sampled`) reproduces TF's sampler exactly. Defaults
             to `default_num_draws(num_sampled, num_classes)`.
+        uniform_dtype: `"float64"` or `"float32"`. Precision of the inverse
+            CDF. `"float32"` uses no float64 op (TPUs have none); see the
+            module docstring. Defaults to `"float64"`.
 
     Returns:
         A `LogUniformSample(ids, valid, num_tries, with_replacement)`.
@@ -302,10 +373,7 @@ def sample_log_uniform(
         num_draws = _check_positive_int(num_draws, "num_draws")
 
     # Inverse CDF of the log-uniform distribution, as TF's LogUniformSampler.
-    u = keras.random.uniform((num_draws,), dtype="float64", seed=seed)
-    draws = ops.floor(ops.exp(u * math.log(num_classes + 1.0)))  # [draws]
-    # `exp` may round up to num_classes + 1 for u close to 1: clip.
-    draws = ops.clip(ops.cast(draws, "int32") - 1, 0, num_classes - 1)
+    draws = _inverse_cdf_draws(num_draws, num_classes, seed, uniform_dtype)
     if not unique:
         return LogUniformSample(
             ids=draws,
@@ -461,6 +529,7 @@ def sampled_softmax_loss(
     remove_accidental_hits=True,
     num_draws=None,
     sample=None,
+    uniform_dtype="float64",
 ):
     """Sampled softmax loss with log-uniform negatives, XLA-compilable.
 
@@ -491,6 +560,8 @@ def sampled_softmax_loss(
         sample: `LogUniformSample` or None. Use these negatives instead of
             drawing new ones (then `seed`, `unique` and `num_draws` are
             unused). Defaults to `None`.
+        uniform_dtype: `"float64"` or `"float32"` (no float64 op, for
+            TPUs). See `sample_log_uniform`. Defaults to `"float64"`.
 
     Returns:
         float32 tensor `[...]`: per-position loss, 0 where `labels < 0`.
@@ -517,7 +588,7 @@ def sampled_softmax_loss(
         )
     if sample is None:
         sample = sample_log_uniform(
-            num_sampled, num_classes, seed, unique, num_draws
+            num_sampled, num_classes, seed, unique, num_draws, uniform_dtype
         )
     elif not isinstance(sample, LogUniformSample):
         raise TypeError(

@@ -1,13 +1,16 @@
 """Exact held-out perplexity of a trained biLM."""
 
-import math
-
+from keras_elmo.training.data import count_tokens
 from keras_elmo.training.data import make_lm_dataset
 from keras_elmo.training.export import load_language_model
 
 
 def evaluate_perplexity(model_dir, files, batch_size=64, unroll_steps=20):
     """Full-softmax perplexities of held-out text (bilm-tf's test script).
+
+    The tokens after the last whole batch are not scored (batches have a
+    static shape); with `batch_size=1` at most `unroll_steps - 1` tokens
+    are left out.
 
     Args:
         model_dir: str. An export directory (`export_language_model`).
@@ -23,6 +26,13 @@ def evaluate_perplexity(model_dir, files, batch_size=64, unroll_steps=20):
 
     >>> evaluate_perplexity("runs/en/export", "heldout.txt")["perplexity"]
     """
+    batches = count_tokens(files) // (batch_size * unroll_steps)
+    if batches < 1:
+        raise ValueError(
+            f"{files!r} hold fewer tokens than one batch ({batch_size} rows "
+            f"x {unroll_steps} tokens, `<S>` and `</S>` included): use a "
+            "smaller `batch_size`."
+        )
     model, vocabulary = load_language_model(model_dir)
     model.compile()
     data = make_lm_dataset(
@@ -32,5 +42,5 @@ def evaluate_perplexity(model_dir, files, batch_size=64, unroll_steps=20):
         unroll_steps=unroll_steps,
         shuffle=False,
     )
-    results = model.evaluate(data, verbose=0, return_dict=True)
-    return {k: float(v) for k, v in results.items() if math.isfinite(v)}
+    results = model.evaluate(data, steps=batches, verbose=0, return_dict=True)
+    return {key: float(value) for key, value in results.items()}

@@ -9,7 +9,8 @@ Layout of `output_dir`:
 
     training_config.json   options, vocabulary size and training arguments
     vocabulary.txt         the target vocabulary (original format)
-    checkpoints/           tf.train checkpoints (model + optimizer), last N
+    checkpoints/           tf.train checkpoints of the weights and optimizer
+                           state (by variable path), the last N
     logs/train, logs/validation   TensorBoard event files
     export/                options.json + weights.hdf5 (original format,
                            with the softmax as `softmax/W`, `softmax/b`) +
@@ -30,11 +31,15 @@ from keras_elmo.models.elmo_language_model import ELMoLanguageModel
 from keras_elmo.models.elmo_presets import preset_options
 from keras_elmo.training.callbacks import CheckpointSaver
 from keras_elmo.training.callbacks import TrainingLogger
+from keras_elmo.training.checkpoints import restore_training_checkpoint
+from keras_elmo.training.checkpoints import training_checkpoint
 from keras_elmo.training.data import count_tokens
+from keras_elmo.training.data import list_files
 from keras_elmo.training.data import make_lm_dataset
 from keras_elmo.training.export import export_language_model
 from keras_elmo.training.vocabulary import load_vocabulary
 from keras_elmo.training.vocabulary import save_vocabulary
+from keras_elmo.training.vocabulary import validate_vocabulary
 from keras_elmo.utils.atomic import atomic_path
 
 CONFIG_FILE = "training_config.json"
@@ -71,14 +76,52 @@ def make_strategy(name):
     )
 
 
-def _is_chief():
-    config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
-    task = config.get("task", {})
-    return task.get("type", "chief") == "chief" or (
-        task.get("type") == "worker"
-        and task.get("index", 0) == 0
-        and "chief" not in config.get("cluster", {})
+def _num_workers(strategy):
+    """Number of worker processes that each read their own input."""
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return 1  # one input client (TPUStrategy feeds its hosts itself)
+    spec = strategy.cluster_resolver.cluster_spec().as_dict()
+    return max(1, len(spec.get("chief", [])) + len(spec.get("worker", [])))
+
+
+def _with_shard_policy(dataset, policy):
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = policy
+    return dataset.with_options(options)
+
+
+def _validation_data(
+    files, tokens, global_batch, unroll_steps, validation_steps, num_workers
+):
+    """The held-out batches, repeated, and the steps of one pass per worker.
+
+    Every evaluation sees the same batches: one pass of `batches` batches
+    (a multiple of the number of workers, so that each worker of a
+    `MultiWorkerMirroredStrategy` evaluates the same number of steps),
+    repeated so that Keras' cached evaluation iterator never runs dry.
+    """
+    batches = count_tokens(files) // (global_batch * unroll_steps)
+    if validation_steps:
+        batches = min(batches, int(validation_steps))
+    batches -= batches % num_workers
+    if batches < 1:
+        raise ValueError(
+            f"The validation files {files!r} hold fewer tokens than one "
+            f"global batch per worker ({num_workers} x {global_batch} rows x "
+            f"{unroll_steps} tokens): give more held-out text or a smaller "
+            "`batch_size`."
+        )
+    data = make_lm_dataset(
+        files,
+        tokens,
+        batch_size=global_batch,
+        unroll_steps=unroll_steps,
+        shuffle=False,
     )
+    data = data.take(batches).repeat()
+    # Batch i goes to worker i % num_workers: equal shares.
+    data = _with_shard_policy(data, tf.data.experimental.AutoShardPolicy.DATA)
+    return data, batches // num_workers
 
 
 def _resolve_options(options, preset, init_from):
@@ -99,10 +142,22 @@ def _write_json(path, value):
             json.dump(value, f, indent=2, sort_keys=True)
 
 
+def _optimizer_name(optimizer):
+    if optimizer == "auto":
+        return "Adagrad"
+    if isinstance(optimizer, str):
+        return type(keras.optimizers.get(optimizer)).__name__
+    return type(optimizer).__name__
+
+
 def _check_resume_config(path, config):
     with open(path, encoding="utf-8") as f:
         previous = json.load(f)
-    for key in ("options", "vocab_size", "batch_size", "unroll_steps"):
+    config = json.loads(json.dumps(config))  # as it would be stored
+    keys = ["options", "vocab_size", "batch_size", "unroll_steps"]
+    if "optimizer" in previous:  # the checkpoint holds its state
+        keys.append("optimizer")
+    for key in keys:
         if previous.get(key) != config[key]:
             raise ValueError(
                 f"{path} was written for a different run: `{key}` was "
@@ -135,6 +190,8 @@ def train_language_model(
     seed=0,
     init_from=None,
     profile_steps=None,
+    steps_per_execution=1,
+    sampler_dtype=None,
     verbose=1,
 ):
     """Pretrain (or fine-tune) an ELMo biLM; resumes automatically.
@@ -163,7 +220,9 @@ def train_language_model(
         validation_steps: int, optional. Cap on validation batches.
         num_negative_samples: int. Defaults to `8192`.
         dropout: float. Defaults to `0.1`.
-        optimizer: `"auto"` (bilm-tf's Adagrad 0.2, clip 10) or an optimizer.
+        optimizer: `"auto"` (bilm-tf's Adagrad 0.2, clip 10) or an optimizer
+            (under a distribution strategy, a fresh copy made from its config
+            inside the strategy scope is used).
         strategy: a `tf.distribute.Strategy` or a name (see `make_strategy`).
         jit_compile: bool. XLA-compile the train step. Defaults to `True`.
         mixed_precision: `None`, `"mixed_bfloat16"` or `"mixed_float16"`.
@@ -172,10 +231,17 @@ def train_language_model(
             fine-tune (bilm-tf's "restart"); the softmax starts fresh unless
             the weight file holds `softmax/W` and `softmax/b`.
         profile_steps: `(first, last)` steps to profile, or `None`.
+        steps_per_execution: int. Train steps per compiled call (use more
+            than 1 on TPUs to amortise the host round trip); must divide
+            `checkpoint_every`. Defaults to `1`.
+        sampler_dtype: `"float64"`, `"float32"` or `None` for float32 under
+            `TPUStrategy` (TPUs have no float64) and float64 otherwise.
         verbose: int. Keras progress bar verbosity.
 
     Returns:
-        A dict with `step`, the last `history` and the `export_dir`.
+        A dict: the final `step`, the `history` of this call's `fit` (None
+        if the run was already complete), the `export_dir` and the trained
+        `model` (`ELMoLanguageModel`).
 
     Example:
 
@@ -186,14 +252,24 @@ def train_language_model(
     """
     if steps is None and epochs is None:
         raise ValueError("Give `steps` or `epochs`.")
+    # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
     if isinstance(strategy, str):
         strategy = make_strategy(strategy)
+    if sampler_dtype is None:
+        # TPUs have no float64.
+        tpu = isinstance(strategy, tf.distribute.TPUStrategy)
+        sampler_dtype = "float32" if tpu else "float64"
     options = _resolve_options(options, preset, init_from)
+    # Fail on bad inputs before writing anything.
+    list_files(train_files)
+    if validation_files:
+        list_files(validation_files)
     tokens = (
         load_vocabulary(vocabulary)
-        if not isinstance(vocabulary, list)
-        else vocabulary
+        if isinstance(vocabulary, (str, os.PathLike))
+        else validate_vocabulary(vocabulary)
     )
+    steps_per_execution = int(steps_per_execution)
     replicas = strategy.num_replicas_in_sync
     global_batch = batch_size * replicas
     tokens_per_step = global_batch * unroll_steps
@@ -202,9 +278,18 @@ def train_language_model(
             1, math.ceil(epochs * count_tokens(train_files) / tokens_per_step)
         )
     checkpoint_every = max(1, min(int(checkpoint_every), int(steps)))
+    if checkpoint_every % steps_per_execution:
+        raise ValueError(
+            "`checkpoint_every` must be a multiple of `steps_per_execution`. "
+            f"Received: checkpoint_every={checkpoint_every}, "
+            f"steps_per_execution={steps_per_execution}"
+        )
     periods = math.ceil(steps / checkpoint_every)
 
-    chief = _is_chief()
+    # Only the chief writes the run's files; the other workers of a
+    # MultiWorkerMirroredStrategy compute the same values.
+    chief = strategy.extended.should_checkpoint
+    num_workers = _num_workers(strategy)
     os.makedirs(output_dir, exist_ok=True)
     config = {
         "options": options,
@@ -215,6 +300,7 @@ def train_language_model(
         "num_negative_samples": num_negative_samples,
         "dropout": dropout,
         "seed": seed,
+        "optimizer": _optimizer_name(optimizer),
         "mixed_precision": mixed_precision,
         "train_files": train_files
         if isinstance(train_files, list)
@@ -227,32 +313,51 @@ def train_language_model(
         _write_json(config_path, config)
         save_vocabulary(tokens, os.path.join(output_dir, VOCABULARY_FILE))
 
+    distributed = strategy is not tf.distribute.get_strategy()
     with strategy.scope():
+        if distributed and not isinstance(optimizer, str):
+            # An optimizer made outside the scope has plain variables: each
+            # replica would add its step to `iterations`. Use a copy made
+            # here, from its config.
+            optimizer = keras.optimizers.deserialize(
+                keras.optimizers.serialize(optimizer)
+            )
         model = ELMoLanguageModel(
             options,
             len(tokens),
             num_negative_samples=num_negative_samples,
             dropout=dropout,
             seed=seed,
+            sampler_dtype=sampler_dtype,
             dtype=mixed_precision,
         )
-        model.compile(optimizer=optimizer, jit_compile=jit_compile)
+        model.compile(
+            optimizer=optimizer,
+            jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution,
+        )
         model.optimizer.build(model.trainable_variables)
-        checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+        checkpoint = training_checkpoint(model)
+    # Every worker restores the chief's checkpoint (`output_dir` must be
+    # shared by the workers) and must save too (the save is collective);
+    # the other workers save to a scratch directory.
     checkpoint_dir = os.path.join(output_dir, "checkpoints")
+    latest = tf.train.latest_checkpoint(checkpoint_dir)
     if not chief:
-        # Every worker must save (the save is collective); only the
-        # chief's copy is kept.
-        checkpoint_dir = os.path.join(output_dir, ".workers", str(os.getpid()))
+        checkpoint_dir = os.path.join(
+            output_dir, ".workers", str(strategy.cluster_resolver.task_id)
+        )
     manager = tf.train.CheckpointManager(
         checkpoint, checkpoint_dir, max_to_keep=keep_checkpoints
     )
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).expect_partial()
+    if latest:
+        restore_training_checkpoint(model, latest)
     elif init_from is not None:
         load_bilm_weights(model.elmo, init_from[1])
         _load_softmax_if_present(model, init_from[1])
     step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    if latest and verbose:
+        print(f"Resuming from {latest} at step {step}.", flush=True)
     initial_period = step // checkpoint_every
 
     history = None
@@ -265,17 +370,22 @@ def train_language_model(
             seed=seed + initial_period,
             repeat=True,
         )
-        validation_data = None
+        if len(list_files(train_files)) < num_workers:
+            # Too few files to give each worker its own: every worker
+            # reads all and keeps every num_workers-th batch.
+            train_data = _with_shard_policy(
+                train_data, tf.data.experimental.AutoShardPolicy.DATA
+            )
+        validation_data = validation_steps_per_pass = None
         if validation_files:
-            validation_data = make_lm_dataset(
+            validation_data, validation_steps_per_pass = _validation_data(
                 validation_files,
                 tokens,
-                batch_size=global_batch,
-                unroll_steps=unroll_steps,
-                shuffle=False,
+                global_batch,
+                unroll_steps,
+                validation_steps,
+                num_workers,
             )
-            if validation_steps:
-                validation_data = validation_data.take(validation_steps)
         callbacks = [CheckpointSaver(manager)]
         if chief:
             callbacks.insert(
@@ -293,6 +403,7 @@ def train_language_model(
             initial_epoch=initial_period,
             steps_per_epoch=checkpoint_every,
             validation_data=validation_data,
+            validation_steps=validation_steps_per_pass,
             callbacks=callbacks,
             verbose=verbose,
         ).history
@@ -300,7 +411,12 @@ def train_language_model(
     export_dir = os.path.join(output_dir, "export")
     if chief:
         export_language_model(model, tokens, export_dir)
-    return {"step": step, "history": history, "export_dir": export_dir}
+    return {
+        "step": step,
+        "history": history,
+        "export_dir": export_dir,
+        "model": model,
+    }
 
 
 def _load_softmax_if_present(model, weight_file):
@@ -308,5 +424,13 @@ def _load_softmax_if_present(model, weight_file):
 
     with h5py.File(weight_file, "r") as f:
         if "softmax/W" in f and "softmax/b" in f:
+            expected = tuple(model.softmax.softmax_weights.shape)
+            if f["softmax/W"].shape != expected:
+                raise ValueError(
+                    f"The softmax of {weight_file} has shape "
+                    f"{f['softmax/W'].shape}, but the vocabulary and the "
+                    f"biLM need {expected}: fine-tune with the vocabulary "
+                    "the model was trained with."
+                )
             model.softmax.softmax_weights.assign(f["softmax/W"][...])
             model.softmax.softmax_bias.assign(f["softmax/b"][...])

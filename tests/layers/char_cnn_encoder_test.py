@@ -98,3 +98,34 @@ class CharCNNEncoderTest(TestCase):
             layer(ids[:, :, :20])
         with self.assertRaisesRegex(ValueError, "shape"):
             layer(ids[0])
+
+    def test_xla_lookup_path_matches_matmul_path(self):
+        # Under XLA at inference the convolutions are table lookups; in
+        # eager mode and in training they are matmuls. Same function.
+        import tensorflow as tf
+
+        layer = CharCNNEncoder(
+            filters=[(1, 4), (3, 8), (7, 16)],
+            embedding_dim=4,
+            num_highway_layers=1,
+            projection_dim=8,
+        )
+        ids = batch_to_char_ids([["The", "cat", "sat"], ["Hello", "naïve"]])
+        eager = layer(ids)
+        lookup = tf.function(lambda x: layer(x), jit_compile=True)(ids)
+        matmul = tf.function(
+            lambda x: layer(x, training=True), jit_compile=True
+        )(ids)
+        self.assertAllClose(lookup, eager, atol=1e-5)
+        self.assertAllClose(matmul, eager, atol=1e-5)
+
+        def gradients(x):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(layer(x, training=False) ** 2)
+            grads = tape.gradient(loss, layer.trainable_variables)
+            return [tf.convert_to_tensor(g) for g in grads]  # dense
+
+        for got, expected in zip(
+            tf.function(gradients, jit_compile=True)(ids), gradients(ids)
+        ):
+            self.assertAllClose(got, expected, atol=1e-4)

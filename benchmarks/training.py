@@ -1,0 +1,190 @@
+"""Training throughput and model FLOP utilisation of biLM pretraining.
+
+Times the train step of `ELMoLanguageModel` (forward and backward LMs,
+shared sampled softmax, Adagrad with gradient clipping, as bilm-tf) on
+windows of real English text made by `keras_elmo.training.make_lm_dataset`,
+and prints one JSON line with tokens/s and the model FLOP utilisation (MFU):
+the step's FLOPs per second divided by the dense float32 matmul FLOP/s
+measured in the same process, between the timed steps.
+
+A step is counted as 3x its forward FLOPs (forward, and a backward pass of
+twice the forward), the forward being the ELMo forward of every token plus
+the sampled-softmax logits of both directions (`2 * dim * (samples + 1)`
+per token and direction).
+
+Usage (from the repository root):
+
+    python benchmarks/training.py
+    python benchmarks/training.py --no-jit --steps 5
+"""
+
+import collections
+import os
+import tempfile
+import time
+
+if __package__ in (None, ""):
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
+
+from benchmarks.common import base_parser
+from benchmarks.common import clock
+from benchmarks.common import configure_threads
+from benchmarks.common import corpus_sentences
+from benchmarks.common import emit
+from benchmarks.common import forward_flops_per_token
+from benchmarks.common import load_average
+from benchmarks.common import machine_info
+from benchmarks.common import matmul_probe
+from benchmarks.common import median
+from benchmarks.common import sampled_softmax_flops_per_token
+
+SPECIAL_TOKENS = ["<S>", "</S>", "<UNK>"]
+
+
+def parse_args(argv=None):
+    parser = base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="small")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--unroll-steps", type=int, default=20)
+    parser.add_argument("--vocab-size", type=int, default=100_000)
+    parser.add_argument("--num-negative-samples", type=int, default=8192)
+    parser.add_argument(
+        "--warmup-steps",
+        type=int,
+        default=2,
+        help="Untimed steps first (tracing, compilation).",
+    )
+    parser.add_argument(
+        "--no-jit",
+        action="store_true",
+        help="Run the train step as a TensorFlow graph without XLA.",
+    )
+    parser.add_argument(
+        "--dtype", default="float32", choices=["float32", "bfloat16"]
+    )
+    return parser.parse_args(argv)
+
+
+def make_vocabulary(sentences, size):
+    """Special tokens, corpus words by frequency, then filler words.
+
+    The corpus has fewer distinct words than a pretraining vocabulary; the
+    filler words never occur but give the softmax its full size, which is
+    what the cost depends on.
+    """
+    counts = collections.Counter(t for s in sentences for t in s)
+    words = [w for w, _ in counts.most_common() if w not in SPECIAL_TOKENS]
+    vocabulary = SPECIAL_TOKENS + words[: size - len(SPECIAL_TOKENS)]
+    vocabulary += [
+        f"<unused_{i}>" for i in range(size - len(vocabulary))
+    ]  # filler
+    return vocabulary
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    threads = configure_threads(args.intra_op_threads, args.inter_op_threads)
+    import keras
+    import numpy as np
+
+    from keras_elmo.models.elmo_language_model import ELMoLanguageModel
+    from keras_elmo.models.elmo_presets import preset_options
+    from keras_elmo.training.data import make_lm_dataset
+
+    emit({"benchmark": "machine", **machine_info(), "threads": threads})
+    steps = args.warmup_steps + args.repeats
+    sentences = corpus_sentences()
+    vocabulary = make_vocabulary(sentences, args.vocab_size)
+    with tempfile.TemporaryDirectory() as tmp:
+        text = os.path.join(tmp, "corpus.txt")
+        with open(text, "w", encoding="utf-8") as f:
+            for sentence in sentences:
+                f.write(" ".join(sentence) + "\n")
+        dataset = make_lm_dataset(
+            text,
+            vocabulary,
+            batch_size=args.batch_size,
+            unroll_steps=args.unroll_steps,
+            seed=args.seed,
+            repeat=True,
+        )
+        # Batches are made before timing: the figure is the train step's.
+        data = [
+            (
+                {k: v.numpy() for k, v in x.items()},
+                {k: v.numpy() for k, v in y.items()},
+            )
+            for x, y in dataset.take(steps)
+        ]
+
+    keras.utils.set_random_seed(args.seed)
+    options = preset_options(args.preset)
+    policy = "mixed_bfloat16" if args.dtype == "bfloat16" else "float32"
+    model = ELMoLanguageModel(
+        options,
+        vocab_size=len(vocabulary),
+        num_negative_samples=args.num_negative_samples,
+        seed=args.seed,
+        dtype=policy,
+    )
+    model.compile(jit_compile=not args.no_jit)
+
+    tokens = args.batch_size * args.unroll_steps
+    forward = forward_flops_per_token(options)
+    softmax = 2 * sampled_softmax_flops_per_token(
+        model.elmo.bilm.output_dim, model.num_negative_samples
+    )
+    step_flops = 3 * tokens * (forward["total"] + softmax)
+    timer = clock(args.clock)
+    probe = matmul_probe(dtype="float32", timer=timer)
+
+    start = time.perf_counter()
+    for x, y in data[: args.warmup_steps]:
+        logs = model.train_on_batch(x, y, return_dict=True)
+    warmup = time.perf_counter() - start
+    seconds, rates, utilisation = [], [], []
+    before = probe()
+    for x, y in data[args.warmup_steps :]:
+        start = timer()
+        logs = model.train_on_batch(x, y, return_dict=True)
+        float(logs["loss"])
+        elapsed = timer() - start
+        after = probe()
+        rate = 0.5 * (before + after)
+        seconds.append(elapsed)
+        rates.append(rate)
+        utilisation.append(step_flops / elapsed / rate)
+        before = after
+    emit(
+        {
+            "benchmark": "training",
+            "preset": args.preset,
+            "batch_size": args.batch_size,
+            "unroll_steps": args.unroll_steps,
+            "vocab_size": len(vocabulary),
+            "num_negative_samples": model.num_negative_samples,
+            "dtype": args.dtype,
+            "jit_compile": not args.no_jit,
+            "clock": args.clock,
+            "threads": threads,
+            "tokens_per_step": tokens,
+            "step_gflop": round(step_flops / 1e9, 2),
+            "forward_gflops_per_token": round(forward["total"] / 1e9, 6),
+            "softmax_gflops_per_token": round(softmax / 1e9, 6),
+            "seconds_median": round(median(seconds), 4),
+            "tokens_per_s": round(tokens / median(seconds), 1),
+            "model_gflop_per_s": round(step_flops / median(seconds) / 1e9, 2),
+            "matmul_gflop_per_s": round(median(rates) / 1e9, 2),
+            "mfu": round(median(utilisation), 4),
+            "mfu_runs": [round(u, 4) for u in utilisation],
+            "final_loss": round(float(np.asarray(logs["loss"])), 4),
+            "warmup_seconds": round(warmup, 2),
+            "load_average": load_average(),
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

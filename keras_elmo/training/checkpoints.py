@@ -1,0 +1,132 @@
+"""Training checkpoints of an `ELMoLanguageModel`, keyed by variable path.
+
+`tf.train.Checkpoint(model=model)` does not work for Keras 3 models: TF's
+object graph does not see layers held in Python lists (the CNN filters, the
+highway layers, the LSTMs), so their weights would silently be left out.
+These checkpoints list the model weights and the optimizer variables by
+path instead; restoring checks that every one of them was found.
+"""
+
+import re
+
+import tensorflow as tf
+
+# `adagrad_3/iteration` -> `adagrad/iteration`: Keras numbers the names of
+# optimizers made in the same process.
+_NUMBERED_OWNER = re.compile(r"^([^/]*?)(_\d+)?/")
+
+
+def _by_path(variables, strip_owner_number=False):
+    named = {}
+    for variable in variables:
+        path = variable.path
+        if strip_owner_number:
+            path = _NUMBERED_OWNER.sub(r"\1/", path)
+        if path in named:
+            raise ValueError(
+                f"Two variables have the path {path!r}: cannot checkpoint "
+                "them by name."
+            )
+        named[path] = getattr(variable, "value", variable)
+    return named
+
+
+def training_checkpoint(model, include_optimizer=True):
+    """A `tf.train.Checkpoint` of the model weights (and optimizer state).
+
+    Args:
+        model: a `keras.Model` (all weights built).
+        include_optimizer: bool. Also the variables of `model.optimizer`
+            (which must be built). Defaults to `True`.
+
+    Returns:
+        A `tf.train.Checkpoint`. The optimizer's learning rate is left out:
+        it comes from the arguments of each run.
+
+    Example:
+
+    ```python
+    manager = tf.train.CheckpointManager(
+        training_checkpoint(lm), "run/checkpoints", max_to_keep=3
+    )
+    ```
+    """
+    objects = {"weights": _by_path(model.weights)}
+    if include_optimizer:
+        # The learning rate comes from the arguments of each run, so that a
+        # resumed run can change it.
+        objects["optimizer"] = {
+            path: variable
+            for path, variable in _by_path(
+                model.optimizer.variables, strip_owner_number=True
+            ).items()
+            if not path.endswith("/learning_rate")
+        }
+    return tf.train.Checkpoint(**objects)
+
+
+class _LegacyOptimizer(tf.Module):
+    """Reads the model weights of a checkpoint written before this module.
+
+    Those checkpoints were `tf.train.Checkpoint(model=..., optimizer=...)`:
+    complete only through the optimizer's list of trainable variables.
+    """
+
+    def __init__(self, trainable_variables):
+        super().__init__()
+        self._trainable_variables = [
+            getattr(v, "value", v) for v in trainable_variables
+        ]
+
+
+def restore_training_checkpoint(model, path, include_optimizer=True):
+    """Restore a checkpoint of `training_checkpoint` (or an older one).
+
+    Args:
+        model: the `keras.Model` to restore into.
+        path: str. A checkpoint prefix, e.g. from
+            `tf.train.latest_checkpoint`.
+        include_optimizer: bool. Also restore `model.optimizer`'s state.
+
+    Raises:
+        ValueError: if the checkpoint does not hold every weight (and
+            optimizer variable) of the model, with a matching shape.
+
+    Example:
+
+    ```python
+    restore_training_checkpoint(lm, tf.train.latest_checkpoint(directory))
+    ```
+    """
+    checkpoint = training_checkpoint(model, include_optimizer)
+    try:
+        status = checkpoint.restore(path)
+        status.assert_existing_objects_matched()
+        status.expect_partial()
+        return
+    except (AssertionError, ValueError) as error:
+        saved = tf.train.load_checkpoint(path).get_variable_to_shape_map()
+        if any(name.startswith("weights/") for name in saved):
+            raise ValueError(
+                f"Cannot restore {path}: {error} It was written for another "
+                "model or optimizer: use the same arguments, or a new "
+                "output directory."
+            ) from error
+    # Written by an earlier version: `{model: ..., optimizer: ...}`.
+    trainable = model.trainable_variables
+    if not any(
+        name.startswith("optimizer/_trainable_variables/") for name in saved
+    ):
+        raise ValueError(f"{path} is not a keras_elmo training checkpoint.")
+    optimizer = model.optimizer if include_optimizer else None
+    legacy = tf.train.Checkpoint(
+        model=model, optimizer=optimizer or _LegacyOptimizer(trainable)
+    )
+    try:
+        legacy.restore(path).expect_partial()
+    except ValueError as error:
+        raise ValueError(
+            f"Cannot restore {path}: {error} It was written for another "
+            "model or optimizer: use the same arguments, or a new output "
+            "directory."
+        ) from error

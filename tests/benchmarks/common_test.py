@@ -1,0 +1,72 @@
+"""The exact FLOP counter of the benchmarks, checked by hand."""
+
+import sys
+from pathlib import Path
+
+from keras_elmo.models.elmo_presets import preset_options
+from tests.test_case import TestCase
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from benchmarks.common import batches  # noqa: E402
+from benchmarks.common import corpus_sentences  # noqa: E402
+from benchmarks.common import forward_flops_per_token  # noqa: E402
+from benchmarks.common import sampled_softmax_flops_per_token  # noqa: E402
+
+
+class ForwardFlopsTest(TestCase):
+    def test_small_preset_by_hand(self):
+        flops = forward_flops_per_token(preset_options("small"))
+        # Each filter (width w, n filters) over 50 - w + 1 positions, each
+        # a dot product of w * 16 inputs per filter.
+        filters = [(1, 32), (2, 32), (3, 64), (4, 128), (5, 256), (6, 512)]
+        filters.append((7, 1024))
+        conv = sum((51 - w) * 2 * w * 16 * n for w, n in filters)
+        self.assertEqual(flops["char_cnn"], conv)
+        self.assertEqual(flops["char_cnn"], 17_616_896)
+        self.assertEqual(flops["highway"], 2 * 2 * 2048 * 2048)
+        self.assertEqual(flops["cnn_projection"], 2 * 2048 * 128)
+        # 2 layers x 2 directions; every layer's input is 128 wide.
+        self.assertEqual(flops["lstm_input"], 4 * 2 * 128 * 4096)
+        self.assertEqual(flops["lstm_recurrent"], 4 * 2 * 128 * 4096)
+        self.assertEqual(flops["lstm_projection"], 4 * 2 * 1024 * 128)
+        parts = [
+            "char_cnn",
+            "highway",
+            "cnn_projection",
+            "lstm_input",
+            "lstm_recurrent",
+            "lstm_projection",
+        ]
+        self.assertEqual(flops["total"], sum(flops[k] for k in parts))
+        self.assertEqual(flops["total"], 44_355_584)
+
+    def test_original_preset_totals(self):
+        flops = forward_flops_per_token(preset_options("original"))
+        self.assertEqual(flops["highway"], 2 * 2 * 2 * 2048 * 2048)
+        self.assertEqual(flops["lstm_recurrent"], 4 * 2 * 512 * 16384)
+        self.assertEqual(flops["total"], 204_263_424)
+
+    def test_no_projection_when_dims_match(self):
+        options = preset_options("small")
+        options["lstm"]["projection_dim"] = options["lstm"]["dim"] = 2048
+        flops = forward_flops_per_token(options)
+        self.assertEqual(flops["cnn_projection"], 0)
+        self.assertEqual(flops["lstm_projection"], 0)
+
+    def test_sampled_softmax(self):
+        self.assertEqual(
+            sampled_softmax_flops_per_token(128, 8192), 2 * 128 * 8193
+        )
+
+
+class CorpusTest(TestCase):
+    def test_sentences_and_bucketing(self):
+        sentences = corpus_sentences(20, 30)
+        self.assertGreater(len(sentences), 256)
+        self.assertTrue(all(20 <= len(s) <= 30 for s in sentences))
+        groups = batches(sentences[:64], 32)
+        self.assertEqual([len(g) for g in groups], [32, 32])
+        self.assertLessEqual(
+            max(len(s) for s in groups[0]), min(len(s) for s in groups[1])
+        )

@@ -1,0 +1,54 @@
+"""examples/sentence_classification.py runs end to end on its toy data."""
+
+import math
+import runpy
+
+from tests.test_case import REPO_ROOT
+from tests.test_case import shared_fixtures_dir
+
+EXAMPLE = REPO_ROOT / "examples" / "sentence_classification.py"
+
+
+def test_toy_run_with_original_weights(tmp_path, capsys):
+    fixtures = shared_fixtures_dir()
+    main = runpy.run_path(str(EXAMPLE))["main"]
+    result = main(
+        [
+            "--options", str(fixtures / "options.json"),
+            "--weights", str(fixtures / "lm_weights.hdf5"),
+            "--epochs", "1",
+            "--run-eagerly",
+        ]
+    )  # fmt: skip
+    assert result["classes"] == ["negative", "positive"]
+    assert 0.0 <= result["test_accuracy"] <= 1.0
+    assert math.isfinite(result["test_accuracy"])
+    output = capsys.readouterr().out
+    assert "test accuracy:" in output
+    assert "a charming and moving story ." in output
+
+
+def test_tsv_input_and_model_directory(tmp_path):
+    fixtures = shared_fixtures_dir()
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    (model_dir / "options.json").write_bytes(
+        (fixtures / "options.json").read_bytes()
+    )
+    (model_dir / "weights.hdf5").write_bytes(
+        (fixtures / "lm_weights.hdf5").read_bytes()
+    )
+    data = tmp_path / "train.tsv"
+    data.write_text("good\tfine film .\nbad\tdull film .\ngood\tgreat .\n")
+    main = runpy.run_path(str(EXAMPLE))["main"]
+    result = main(
+        [
+            "--model", str(model_dir),
+            "--train", str(data),
+            "--test", str(data),
+            "--epochs", "1",
+            "--run-eagerly",
+        ]
+    )  # fmt: skip
+    assert result["classes"] == ["bad", "good"]
+    assert math.isfinite(result["test_accuracy"])

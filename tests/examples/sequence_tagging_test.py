@@ -1,0 +1,54 @@
+"""examples/sequence_tagging.py runs end to end on its toy data."""
+
+import math
+import runpy
+
+from tests.test_case import REPO_ROOT
+from tests.test_case import shared_fixtures_dir
+
+EXAMPLE = REPO_ROOT / "examples" / "sequence_tagging.py"
+
+
+def test_toy_run_with_original_weights(capsys):
+    fixtures = shared_fixtures_dir()
+    main = runpy.run_path(str(EXAMPLE))["main"]
+    result = main(
+        [
+            "--options", str(fixtures / "options.json"),
+            "--weights", str(fixtures / "lm_weights.hdf5"),
+            "--epochs", "1",
+            "--run-eagerly",
+        ]
+    )  # fmt: skip
+    assert "NOUN" in result["tags"] and "." in result["tags"]
+    assert 0.0 <= result["test_accuracy"] <= 1.0
+    assert math.isfinite(result["test_accuracy"])
+    output = capsys.readouterr().out
+    assert "test token accuracy:" in output
+    # One predicted tag per token of the first test sentence.
+    tagged = output.strip().splitlines()[-1].split()
+    assert [pair.rsplit("/", 1)[0] for pair in tagged] == [
+        "The", "dog", "sat", "on", "a", "mat", ".",
+    ]  # fmt: skip
+
+
+def test_padded_batches_match_token_counts(tmp_path):
+    module = runpy.run_path(str(EXAMPLE))
+    examples = module["parse_toy"](["a/DET b/NOUN", "c/VERB"])
+    batch = next(
+        iter(
+            module["make_dataset"](
+                examples, {"DET": 0, "NOUN": 1, "VERB": 2}, 8
+            )
+        )
+    )
+    texts, tags, weights = batch
+    assert [t.decode() for t in texts.numpy()] == ["a b", "c"]
+    assert tags.numpy().tolist() == [[0, 1], [2, 0]]
+    assert weights.numpy().tolist() == [[1.0, 1.0], [1.0, 0.0]]
+    conll = tmp_path / "x.conll"
+    conll.write_text("a\tDET\nb\tNOUN\n\nc\tVERB\n")
+    assert module["read_conll"](conll) == [
+        (("a", "b"), ("DET", "NOUN")),
+        (("c",), ("VERB",)),
+    ]

@@ -1,0 +1,134 @@
+"""Shared inputs of the training tests, and one tiny run trained per session.
+
+Training even a tiny biLM costs seconds of tracing and XLA compilation, so
+the trainer, TensorBoard, export, perplexity and CLI tests share one run of
+`train_language_model` on the bilm-tf training fixture (made on first use,
+in a temporary directory removed at exit).
+"""
+
+import atexit
+import functools
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import keras
+
+from tests.test_case import REPO_ROOT
+from tests.test_case import SHARED_FIXTURES
+from tests.test_case import require_shared_fixtures
+
+TRAIN_DATA = SHARED_FIXTURES / "train" / "data.txt"
+TRAIN_VOCABULARY = SHARED_FIXTURES / "train" / "vocab.txt"
+FIXTURE_OPTIONS = SHARED_FIXTURES / "options.json"
+FIXTURE_WEIGHTS = SHARED_FIXTURES / "lm_weights.hdf5"
+
+# Unigram perplexity of data.txt under train/vocab.txt (32 words, most
+# tokens <UNK>): what a model that ignores the context can reach at best.
+UNIGRAM_PERPLEXITY = 17.01
+
+# The shared run's biLM: a 124-filter, 2-layer biLM like the fixture's
+# learns this corpus' context only after hundreds of steps; this one (32
+# filters, 1 highway, 1 LSTM layer of 32 units projected to 16) in about a
+# hundred.
+SHARED_RUN_OPTIONS = {
+    "char_cnn": {
+        "activation": "relu",
+        "embedding": {"dim": 4},
+        "filters": [[1, 8], [2, 8], [3, 16]],
+        "max_characters_per_token": 50,
+        "n_characters": 262,
+        "n_highway": 1,
+    },
+    "lstm": {
+        "cell_clip": 3,
+        "dim": 32,
+        "n_layers": 1,
+        "proj_clip": 3,
+        "projection_dim": 16,
+        "use_skip_connections": False,
+    },
+}
+
+# The shared run: 4 rows x 10 tokens a batch (data.txt holds 144 stream
+# tokens: 3 batches a pass), Adam, XLA-compiled, validation on data.txt
+# (the fixture has no held-out split; bilm-tf's own test does the same).
+SHARED_RUN = {
+    "batch_size": 4,
+    "unroll_steps": 10,
+    "steps": 240,
+    "checkpoint_every": 80,
+    "log_every": 20,
+    "num_negative_samples": 16,
+    "dropout": 0.0,
+    "learning_rate": 0.01,
+    "jit_compile": True,
+    "seed": 0,
+    "profile_steps": (21, 22),
+}
+
+# A biLM small enough to trace and run in a few seconds.
+TINY_OPTIONS = {
+    "char_cnn": {
+        "activation": "relu",
+        "embedding": {"dim": 4},
+        "filters": [[1, 4], [2, 4]],
+        "max_characters_per_token": 50,
+        "n_characters": 262,
+        "n_highway": 1,
+    },
+    "lstm": {
+        "cell_clip": 3,
+        "dim": 8,
+        "n_layers": 1,
+        "proj_clip": 3,
+        "projection_dim": 4,
+        "use_skip_connections": False,
+    },
+}
+
+
+def subprocess_env():
+    """Environment for `python -m keras_elmo...` children: repo importable."""
+    import os
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO_ROOT)] + [p for p in [env.get("PYTHONPATH")] if p]
+    )
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env.pop("TF_CONFIG", None)
+    return env
+
+
+def python():
+    return sys.executable
+
+
+@functools.cache
+def _train_shared_run():
+    from keras_elmo.training.trainer import train_language_model
+
+    directory = Path(tempfile.mkdtemp(prefix="keras_elmo_shared_run_"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    arguments = dict(SHARED_RUN)
+    learning_rate = arguments.pop("learning_rate")
+    keras.utils.set_random_seed(arguments["seed"])
+    result = train_language_model(
+        directory / "run",
+        str(TRAIN_DATA),
+        str(TRAIN_VOCABULARY),
+        options=SHARED_RUN_OPTIONS,
+        validation_files=str(TRAIN_DATA),
+        optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=10.0),
+        verbose=0,
+        **arguments,
+    )
+    return directory / "run", result
+
+
+def shared_run():
+    """`(run_dir, result)` of the shared tiny run; skips without fixtures."""
+    require_shared_fixtures()
+    return _train_shared_run()
