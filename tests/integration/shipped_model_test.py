@@ -1,0 +1,43 @@
+"""The pretrained model in saved_models/ loads both ways and agrees."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_elmo.inference.elmo_embedder import ELMoEmbedder
+from tests.test_case import REPO_ROOT
+
+MODEL_DIR = REPO_ROOT / "saved_models" / "elmo_english_small"
+SENTENCES = ["The president spoke to Congress .", "Call me Ishmael ."]
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return ELMoEmbedder.load(MODEL_DIR)
+
+
+def test_model_card_numbers_are_the_measured_ones():
+    metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
+    card = (MODEL_DIR / "README.md").read_text()
+    average = metrics["heldout_perplexity"]["perplexity"]
+    assert f"{average:.1f}" in card
+    assert f"{metrics['unigram_baseline_perplexity']:.1f}" in card
+
+
+def test_hdf5_and_savedmodel_agree(embedder):
+    vectors = embedder.embed_sentences(SENTENCES, output="all")
+    assert vectors[0].shape == (3, 6, 256)
+    loaded = tf.saved_model.load(str(MODEL_DIR / "1"))
+    served = loaded.signatures["serving_default"](
+        sentences=tf.constant(SENTENCES)
+    )
+    for i, sentence in enumerate(SENTENCES):
+        n = len(sentence.split())
+        np.testing.assert_allclose(
+            served["lstm_outputs2"][i, :n], vectors[i][2], atol=1e-5
+        )
+        np.testing.assert_allclose(
+            served["word_emb"][i, :n], vectors[i][0][:, :128], atol=1e-5
+        )
