@@ -146,8 +146,10 @@ class ProjectedLSTM(keras.layers.Layer):
     def call(self, inputs, mask=None, initial_state=None):
         batch, time = ops.shape(inputs)[0], ops.shape(inputs)[1]
         # Input half of the gates for all steps at once: one large matmul.
-        gates = ops.matmul(inputs, self.kernel) + self.bias  # (b, t, 4u)
-        gates = ops.transpose(gates, (1, 0, 2))  # (t, b, 4u)
+        # Time-major before the matmul: transposing the narrow inputs rather
+        # than the 4 * units wide gates saves a copy of the largest tensor.
+        inputs = ops.transpose(inputs, (1, 0, 2))  # (t, b, input_dim)
+        gates = ops.matmul(inputs, self.kernel) + self.bias  # (t, b, 4u)
         if mask is None:
             mask = ops.ones((batch, time), dtype="bool")
         # expand_dims, not [..., None]: TFLite has no builtin for a strided
