@@ -2,5 +2,12 @@
 
 from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 from keras_elmo.inference.model_store import resolve_model_dir
+from keras_elmo.inference.token_embedding_cache import TokenEmbeddingCache
+from keras_elmo.inference.token_embedding_cache import dump_token_embeddings
 
-__all__ = ["ELMoEmbedder", "resolve_model_dir"]
+__all__ = [
+    "ELMoEmbedder",
+    "TokenEmbeddingCache",
+    "dump_token_embeddings",
+    "resolve_model_dir",
+]
