@@ -48,6 +48,10 @@ class ELMoEmbedder:
             for `output="elmo"`; `None` means an equal average scaled by 1
             (the mix at initialisation).
         batch_size: int. Sentences per batch. Defaults to `64`.
+        max_tokens_per_batch: int. Also cap a batch at this many token
+            positions (sentences x longest, markers included), so that a
+            batch of long sentences does not set the peak memory. Defaults
+            to `4096`.
 
     Example:
 
@@ -58,13 +62,16 @@ class ELMoEmbedder:
     ```
     """
 
-    def __init__(self, model, layer_mix=None, batch_size=64):
+    def __init__(
+        self, model, layer_mix=None, batch_size=64, max_tokens_per_batch=4096
+    ):
         if int(batch_size) < 1:
             raise ValueError(
                 f"`batch_size` must be positive. Received: {batch_size}"
             )
         self.model = model
         self.batch_size = int(batch_size)
+        self.max_tokens_per_batch = int(max_tokens_per_batch)
         if layer_mix is None:
             layer_mix = WeightedLayerMix(num_layers=model.num_layers + 1)
         self.layer_mix = layer_mix
@@ -172,14 +179,29 @@ class ELMoEmbedder:
         )
         results = [None] * len(token_lists)
         bar = tqdm.tqdm(total=len(order), disable=not progress, unit="sentence")
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
+        for rows in self._batches(order, token_lists, batch_size):
             batch = self._embed_batch([token_lists[i] for i in rows], output)
             for i, vectors in zip(rows, batch):
                 results[i] = vectors
             bar.update(len(rows))
         bar.close()
         return results
+
+    def _batches(self, order, token_lists, batch_size):
+        # `order` is sorted by length, so the last row of a batch is its
+        # longest: close the batch before it would exceed the token budget.
+        rows = []
+        for i in order:
+            width = len(token_lists[i]) + 2
+            if rows and (
+                len(rows) == batch_size
+                or (len(rows) + 1) * width > self.max_tokens_per_batch
+            ):
+                yield rows
+                rows = []
+            rows.append(i)
+        if rows:
+            yield rows
 
     def embed_sentence(self, sentence, output="all"):
         """Embed one sentence (str or token list); see `embed_sentences`."""

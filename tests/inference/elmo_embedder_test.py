@@ -103,3 +103,20 @@ def test_from_bilm_hdf5(model_dir):
         model_dir / "options.json", model_dir / "weights.hdf5"
     )
     assert isinstance(embedder.model, ELMo)
+
+
+def test_token_budget_bounds_batches(model_dir):
+    embedder = ELMoEmbedder.load(
+        model_dir, batch_size=64, max_tokens_per_batch=12
+    )
+    lists = [s.split() for s in SENTENCES]
+    order = sorted(range(len(lists)), key=lambda i: len(lists[i]))
+    batches = list(embedder._batches(order, lists, 64))
+    assert sorted(i for rows in batches for i in rows) == [0, 1, 2, 3]
+    for rows in batches:
+        width = max(len(lists[i]) for i in rows) + 2
+        assert len(rows) == 1 or len(rows) * width <= 12
+    # Same vectors as one big batch.
+    big = ELMoEmbedder.load(model_dir).embed_sentences(SENTENCES)
+    for a, b in zip(embedder.embed_sentences(SENTENCES), big):
+        np.testing.assert_allclose(a, b, atol=1e-5)

@@ -139,6 +139,38 @@ def test_cached_layers_equal_the_embedder(tmp_path):
         assert abs(a - c).max() < 1e-6
 
 
+def test_cached_layers_mixed_equal_a_frozen_elmo_embedding(tmp_path):
+    # What the task models compute from the cache is what a frozen
+    # `ELMoEmbedding` computes from the raw sentences.
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
+    from keras_elmo.models.elmo_embedding import ELMoEmbedding
+
+    fixtures = shared_fixtures_dir()
+    options = fixtures / "options.json"
+    weights = fixtures / "lm_weights.hdf5"
+    sentences = [["a", "fine", "film"], ["dull"], ["so", "very", "slow", "."]]
+    scalars = [0.5, -1.0, 0.25]
+    layer = ELMoEmbedding.from_bilm_hdf5(
+        options,
+        weights,
+        input_type="sentences",
+        initial_scalar_weights=scalars,
+    )
+    expected = layer(tf.constant([" ".join(s) for s in sentences]))
+    cached = ablation_data.FeatureCache(tmp_path, options, weights).get(
+        "toy", sentences
+    )
+    mix = WeightedLayerMix(num_layers=3, initial_scalar_weights=scalars)
+    for i, layers in enumerate(cached):
+        mixed = mix(layers[None])[0]  # (n, dim)
+        np.testing.assert_allclose(
+            mixed, expected[i, : len(sentences[i])], atol=1e-5
+        )
+
+
 def test_invalid_arguments(tmp_path):
     with pytest.raises(ValueError, match="TASK=TRAIN,DEV,TEST"):
         run_ablations.parse_limits(["pos_brown=10,10"])
