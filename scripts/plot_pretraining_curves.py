@@ -4,8 +4,8 @@ Reads the `train/` and `validation/` event files that `keras-elmo train`
 writes under `OUTPUT_DIR/logs` (TF2 summaries store scalars as tensors; old
 TF1-style scalar events are read too) and draws the train and validation
 perplexities (average of the two directions; the validation directions
-dashed) on a log scale. The train values are running means over the
-logging period of the sampled-softmax loss with dropout, the validation
+dashed) on a log scale. The train values are running means (restarted at
+each checkpoint) of the sampled-softmax loss with dropout, the validation
 values full-softmax perplexities without dropout, so the two are not
 directly comparable. A resumed run's repeated steps keep the last value.
 
@@ -68,7 +68,7 @@ def read_scalars(log_dir):
     }
 
 
-def plot_curves(runs, output, title=None, baseline=None):
+def plot_curves(runs, output, title=None, baseline=None, mark_step=None):
     """Draw `{split: read_scalars(...)}` perplexities into `output` (PNG).
 
     Args:
@@ -77,6 +77,8 @@ def plot_curves(runs, output, title=None, baseline=None):
         title: str or None.
         baseline: float or None. A reference perplexity drawn as a
             horizontal line (e.g. a unigram model's).
+        mark_step: int or None. A step drawn as a vertical line (e.g. the
+            checkpoint that was shipped).
     """
     import matplotlib
 
@@ -86,7 +88,7 @@ def plot_curves(runs, output, title=None, baseline=None):
     figure, axis = plt.subplots(figsize=(7, 4.2), dpi=120)
     styles = {"train": ("C0", 0.9), "validation": ("C3", 2.0)}
     notes = {
-        "train": "sampled softmax, dropout",
+        "train": "sampled softmax, dropout, running mean",
         "validation": "full softmax",
     }
     drawn = 0
@@ -131,6 +133,14 @@ def plot_curves(runs, output, title=None, baseline=None):
             linewidth=1.0,
             label=f"unigram baseline ({baseline:.0f})",
         )
+    if mark_step is not None:
+        axis.axvline(
+            mark_step,
+            color="black",
+            linestyle=":",
+            linewidth=1.0,
+            label=f"checkpoint used (step {mark_step})",
+        )
     axis.set_yscale("log")
     axis.set_xlabel("training step")
     axis.set_ylabel("perplexity (log scale)")
@@ -161,6 +171,11 @@ def main(argv=None):
         type=float,
         help="draw a reference perplexity (e.g. unigram) as a line",
     )
+    parser.add_argument(
+        "--mark-step",
+        type=int,
+        help="draw a vertical line at this step (e.g. the shipped checkpoint)",
+    )
     args = parser.parse_args(argv)
     runs = {}
     for split in SPLITS:
@@ -169,7 +184,13 @@ def main(argv=None):
             runs[split] = read_scalars(directory)
     if not runs:
         parser.error(f"no train/ or validation/ logs under {args.log_dir}")
-    plot_curves(runs, args.output, args.title, args.baseline_perplexity)
+    plot_curves(
+        runs,
+        args.output,
+        args.title,
+        args.baseline_perplexity,
+        args.mark_step,
+    )
     for split, scalars in runs.items():
         if "perplexity" in scalars:
             steps, values = scalars["perplexity"]
