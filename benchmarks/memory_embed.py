@@ -52,6 +52,7 @@ def parse_args(argv=None):
         help="Which layers the command writes.",
     )
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--max-tokens-per-batch", type=int, default=4096)
     parser.add_argument("--chunk-size", type=int, default=4096)
     return parser.parse_args(argv)
 
@@ -87,6 +88,8 @@ def run_embed(args, options_file, weights_file, text_file, output_file):
         f"--{args.output}",
         "--batch-size",
         str(args.batch_size),
+        "--max-tokens-per-batch",
+        str(args.max_tokens_per_batch),
         "--chunk-size",
         str(args.chunk_size),
         "--no-progress",
@@ -141,6 +144,7 @@ def main(argv=None):
                     "tokens": tokens,
                     "sentences": lines,
                     "batch_size": args.batch_size,
+                    "max_tokens_per_batch": args.max_tokens_per_batch,
                     "chunk_size": args.chunk_size,
                     "input_mb": round(os.path.getsize(text) / 2**20, 1),
                     "output_mb": round(os.path.getsize(output) / 2**20, 1),

@@ -83,20 +83,19 @@ def make_vocabulary(sentences, size):
     return vocabulary
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    threads = configure_threads(args.intra_op_threads, args.inter_op_threads)
-    import keras
-    import numpy as np
+def training_batches(vocab_size, batch_size, unroll_steps, seed, steps):
+    """The vocabulary and `steps` NumPy batches of real English windows.
 
-    from keras_elmo.models.elmo_language_model import ELMoLanguageModel
-    from keras_elmo.models.elmo_presets import preset_options
+    Batches are made before timing, so the figures are the train step's.
+
+    Returns:
+        `(vocabulary, [(x, y), ...])` with `x`/`y` dicts of NumPy arrays as
+        `make_lm_dataset` yields them.
+    """
     from keras_elmo.training.data import make_lm_dataset
 
-    emit({"benchmark": "machine", **machine_info(), "threads": threads})
-    steps = args.warmup_steps + args.repeats
     sentences = corpus_sentences()
-    vocabulary = make_vocabulary(sentences, args.vocab_size)
+    vocabulary = make_vocabulary(sentences, vocab_size)
     with tempfile.TemporaryDirectory() as tmp:
         text = os.path.join(tmp, "corpus.txt")
         with open(text, "w", encoding="utf-8") as f:
@@ -105,12 +104,11 @@ def main(argv=None):
         dataset = make_lm_dataset(
             text,
             vocabulary,
-            batch_size=args.batch_size,
-            unroll_steps=args.unroll_steps,
-            seed=args.seed,
+            batch_size=batch_size,
+            unroll_steps=unroll_steps,
+            seed=seed,
             repeat=True,
         )
-        # Batches are made before timing: the figure is the train step's.
         data = [
             (
                 {k: v.numpy() for k, v in x.items()},
@@ -118,6 +116,23 @@ def main(argv=None):
             )
             for x, y in dataset.take(steps)
         ]
+    return vocabulary, data
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    threads = configure_threads(args.intra_op_threads, args.inter_op_threads)
+    import keras
+    import numpy as np
+
+    from keras_elmo.models.elmo_language_model import ELMoLanguageModel
+    from keras_elmo.models.elmo_presets import preset_options
+
+    emit({"benchmark": "machine", **machine_info(), "threads": threads})
+    steps = args.warmup_steps + args.repeats
+    vocabulary, data = training_batches(
+        args.vocab_size, args.batch_size, args.unroll_steps, args.seed, steps
+    )
 
     keras.utils.set_random_seed(args.seed)
     options = preset_options(args.preset)

@@ -35,7 +35,16 @@ def add_parser(subparsers):
             const=name,
             help=text,
         )
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--batch-size", type=int, default=64, help="sentences per batch"
+    )
+    parser.add_argument(
+        "--max-tokens-per-batch",
+        type=int,
+        default=4096,
+        help="also cap a batch at this many token positions (bounds the "
+        "memory of batches of long sentences)",
+    )
     parser.add_argument(
         "--chunk-size",
         type=int,
@@ -51,11 +60,15 @@ def run(args):
 
     if args.options and not args.weights:
         raise ValueError("--options needs --weights (the hdf5 file).")
+    batching = {
+        "batch_size": args.batch_size,
+        "max_tokens_per_batch": args.max_tokens_per_batch,
+    }
     if args.model:
-        embedder = ELMoEmbedder.load(args.model, batch_size=args.batch_size)
+        embedder = ELMoEmbedder.load(args.model, **batching)
     else:
         embedder = ELMoEmbedder.from_bilm_hdf5(
-            args.options, args.weights, batch_size=args.batch_size
+            args.options, args.weights, **batching
         )
     count = embedder.embed_file(
         args.input_file,

@@ -69,6 +69,11 @@ class ELMoEmbedder:
             raise ValueError(
                 f"`batch_size` must be positive. Received: {batch_size}"
             )
+        if int(max_tokens_per_batch) < 1:
+            raise ValueError(
+                "`max_tokens_per_batch` must be positive. Received: "
+                f"{max_tokens_per_batch}"
+            )
         self.model = model
         self.batch_size = int(batch_size)
         self.max_tokens_per_batch = int(max_tokens_per_batch)

@@ -18,6 +18,9 @@ class Highway(keras.layers.Layer):
     Args:
         kernel_initializer: initializer for both kernels. Defaults to
             `"glorot_uniform"`.
+        carry_bias_initializer: initializer for `b_carry`. Defaults to
+            `-2.0`, as bilm-tf: the gate starts at `sigmoid(-2) = 0.12`,
+            so a new layer mostly passes its input through.
         **kwargs: other `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -34,9 +37,21 @@ class Highway(keras.layers.Layer):
         - [Srivastava et al., 2015](https://arxiv.org/abs/1505.00387)
     """
 
-    def __init__(self, kernel_initializer="glorot_uniform", **kwargs):
+    def __init__(
+        self,
+        kernel_initializer="glorot_uniform",
+        carry_bias_initializer=-2.0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        if isinstance(carry_bias_initializer, (int, float)):
+            carry_bias_initializer = keras.initializers.Constant(
+                float(carry_bias_initializer)
+            )
+        self.carry_bias_initializer = keras.initializers.get(
+            carry_bias_initializer
+        )
         self.supports_masking = True
 
     def build(self, inputs_shape):
@@ -52,7 +67,9 @@ class Highway(keras.layers.Layer):
             initializer=self.kernel_initializer,
         )
         self.carry_bias = self.add_weight(
-            name="carry_bias", shape=(dim,), initializer="zeros"
+            name="carry_bias",
+            shape=(dim,),
+            initializer=self.carry_bias_initializer,
         )
         self.transform_kernel = self.add_weight(
             name="transform_kernel",
@@ -80,7 +97,10 @@ class Highway(keras.layers.Layer):
             {
                 "kernel_initializer": keras.initializers.serialize(
                     self.kernel_initializer
-                )
+                ),
+                "carry_bias_initializer": keras.initializers.serialize(
+                    self.carry_bias_initializer
+                ),
             }
         )
         return config

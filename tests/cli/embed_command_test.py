@@ -1,4 +1,5 @@
 import h5py
+import numpy as np
 import pytest
 
 from keras_elmo.cli.main import main
@@ -56,3 +57,30 @@ def test_bad_input_is_one_clear_line(files, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "not a readable hdf5 file" in err
     assert "Traceback" not in err
+
+
+def test_token_budget_flag(files, tmp_path):
+    options_file, weight_file, text = files
+    outputs = []
+    for budget in ("4", "4096"):
+        out = tmp_path / f"out{budget}.hdf5"
+        code = main(
+            [
+                "embed",
+                str(text),
+                str(out),
+                "--options",
+                str(options_file),
+                "--weights",
+                str(weight_file),
+                "--max-tokens-per-batch",
+                budget,
+                "--no-progress",
+            ]
+        )
+        assert code == 0
+        with h5py.File(out, "r") as f:
+            outputs.append([f[str(i)][...] for i in range(2)])
+    # A budget of 4 positions embeds each sentence alone: same vectors.
+    for alone, together in zip(*outputs):
+        np.testing.assert_allclose(alone, together, atol=1e-5)

@@ -88,6 +88,8 @@ def test_bad_input(model_dir):
         embedder.embed_sentences(["ok", 3])
     with pytest.raises(ValueError, match="batch_size"):
         ELMoEmbedder(embedder.model, batch_size=0)
+    with pytest.raises(ValueError, match="max_tokens_per_batch"):
+        ELMoEmbedder(embedder.model, max_tokens_per_batch=0)
     assert embedder.embed_sentences([]) == []
 
 

@@ -1,10 +1,12 @@
 import os
+from unittest import mock
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_elmo.models import elmo_language_model
 from keras_elmo.models.elmo_language_model import ELMoLanguageModel
 from tests.test_case import TestCase
 
@@ -159,6 +161,43 @@ class ELMoLanguageModelTest(TestCase):
                 value - 0.5 * tf.convert_to_tensor(gradient).numpy(),
                 atol=1e-5,
             )
+
+    def test_dense_and_sparse_softmax_gradients_give_the_same_step(self):
+        # Small softmaxes get dense gradients (faster in Keras's Adagrad);
+        # the step must equal the sparse one, with sampled negatives and
+        # rows of the softmax without gradient.
+        x, y = tiny_batch(seed=3)
+        results = []
+        for max_elements in (0, 2**24):
+            keras.utils.set_random_seed(7)
+            model = ELMoLanguageModel(
+                TINY_OPTIONS,
+                VOCAB_SIZE,
+                num_negative_samples=3,
+                dropout=0.0,
+                seed=5,
+            )
+            model.compile(run_eagerly=True)
+            with mock.patch.object(
+                elmo_language_model,
+                "DENSE_GRADIENT_MAX_ELEMENTS",
+                max_elements,
+            ):
+                logs = model.train_on_batch(x, y, return_dict=True)
+            results.append(
+                (logs, [v.numpy() for v in model.trainable_variables])
+            )
+        (sparse_logs, sparse), (dense_logs, dense) = results
+        # The norm of sparse gradients squares a row's contributions one
+        # by one (`tf.linalg.global_norm` of IndexedSlices with repeated
+        # rows), so it is only close to the exact, dense one.
+        self.assertAllClose(
+            sparse_logs["gradient_norm"],
+            dense_logs["gradient_norm"],
+            rtol=1e-3,
+        )
+        for a, b in zip(sparse, dense):
+            self.assertAllClose(a, b, atol=1e-6)
 
     def test_sampled_softmax_in_training_full_softmax_in_evaluation(self):
         model = ELMoLanguageModel(
