@@ -23,6 +23,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from scripts.prepare_ablation_data import read_conll
+
 SPLITS = ("train", "dev", "test")
 CLASSIFICATION = "classification"
 TAGGING = "tagging"
@@ -72,32 +74,6 @@ def _read_tsv(path):
     return examples
 
 
-def _read_conll(path):
-    sentences, current = [], []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            line = line.rstrip("\n")
-            if not line:
-                if current:
-                    sentences.append(current)
-                    current = []
-                continue
-            fields = line.split("\t")
-            if (
-                len(fields) != 2
-                or not fields[0]
-                or any(c.isspace() for c in fields[0])
-            ):
-                raise ValueError(
-                    f"{path}:{number}: expected 'token<TAB>tag' with a "
-                    f"token without whitespace, got {line!r}"
-                )
-            current.append((fields[0], fields[1]))
-    if current:
-        sentences.append(current)
-    return sentences
-
-
 def load_task(data_dir, name, limits=None):
     """Read a task folder written by `prepare_ablation_data.py`.
 
@@ -121,7 +97,7 @@ def load_task(data_dir, name, limits=None):
     if all((folder / f"{s}.tsv").is_file() for s in SPLITS):
         kind, reader, suffix = CLASSIFICATION, _read_tsv, "tsv"
     elif all((folder / f"{s}.conll").is_file() for s in SPLITS):
-        kind, reader, suffix = TAGGING, _read_conll, "conll"
+        kind, reader, suffix = TAGGING, read_conll, "conll"
     else:
         raise FileNotFoundError(
             f"Task {name!r}: {folder} must hold train/dev/test .tsv "

@@ -320,9 +320,14 @@ def read_conll(path):
                     current = []
                 continue
             fields = line.split("\t")
-            if len(fields) != 2:
+            if (
+                len(fields) != 2
+                or not fields[0]
+                or any(c.isspace() for c in fields[0])
+            ):
                 raise ValueError(
-                    f"{path}:{number}: expected 'token<TAB>tag', got {line!r}"
+                    f"{path}:{number}: expected 'token<TAB>tag' with a "
+                    f"token without whitespace, got {line!r}"
                 )
             current.append(tuple(fields))
     if current:

@@ -5,8 +5,6 @@ TensorFlow layers below are imported lazily, on first access, so that
 `from keras_elmo.preprocessing import batch_to_char_ids` stays light.
 """
 
-import importlib
-
 from keras_elmo.preprocessing.elmo_characters import BOS_CHAR
 from keras_elmo.preprocessing.elmo_characters import BOS_TOKEN
 from keras_elmo.preprocessing.elmo_characters import BOW_CHAR
@@ -19,6 +17,7 @@ from keras_elmo.preprocessing.elmo_characters import N_CHARACTERS
 from keras_elmo.preprocessing.elmo_characters import PAD_CHAR
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
 from keras_elmo.preprocessing.elmo_characters import word_to_char_ids
+from keras_elmo.utils.lazy_exports import lazy_exports
 
 # Public name -> module that defines it (imported on first access).
 _LAZY_EXPORTS = {
@@ -47,14 +46,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    if name in _LAZY_EXPORTS:
-        module = importlib.import_module(_LAZY_EXPORTS[name])
-        value = getattr(module, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY_EXPORTS)

@@ -4,14 +4,13 @@
 lazily, on first access.
 """
 
-import importlib
-
 from keras_elmo.training.vocabulary import SPECIAL_TOKENS
 from keras_elmo.training.vocabulary import UNK_TOKEN
 from keras_elmo.training.vocabulary import build_vocabulary
 from keras_elmo.training.vocabulary import load_vocabulary
 from keras_elmo.training.vocabulary import save_vocabulary
 from keras_elmo.training.vocabulary import validate_vocabulary
+from keras_elmo.utils.lazy_exports import lazy_exports
 
 # Public name -> module that defines it (imported on first access).
 _LAZY_EXPORTS = {
@@ -47,14 +46,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    if name in _LAZY_EXPORTS:
-        module = importlib.import_module(_LAZY_EXPORTS[name])
-        value = getattr(module, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY_EXPORTS)

@@ -9,26 +9,8 @@ import tensorflow as tf
 from keras_elmo.models import elmo_language_model
 from keras_elmo.models.elmo_language_model import ELMoLanguageModel
 from tests.test_case import TestCase
+from tests.training.training_fixtures import TINY_OPTIONS
 
-# A biLM small enough to run eagerly in a fraction of a second.
-TINY_OPTIONS = {
-    "char_cnn": {
-        "activation": "relu",
-        "embedding": {"dim": 4},
-        "filters": [[1, 4], [2, 4]],
-        "max_characters_per_token": 50,
-        "n_characters": 262,
-        "n_highway": 1,
-    },
-    "lstm": {
-        "cell_clip": 3,
-        "dim": 8,
-        "n_layers": 1,
-        "proj_clip": 3,
-        "projection_dim": 4,
-        "use_skip_connections": False,
-    },
-}
 VOCAB_SIZE = 12
 
 
