@@ -42,16 +42,12 @@ from benchmarks.common import machine_info
 from benchmarks.common import matmul_probe
 from benchmarks.common import median
 from benchmarks.common import sampled_softmax_flops_per_token
+from benchmarks.training import add_step_arguments
 from benchmarks.training import training_batches
 
 
 def parse_args(argv=None):
-    parser = base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="small")
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--unroll-steps", type=int, default=20)
-    parser.add_argument("--vocab-size", type=int, default=100_000)
-    parser.add_argument("--num-negative-samples", type=int, default=8192)
+    parser = add_step_arguments(base_parser(__doc__.splitlines()[0]))
     return parser.parse_args(argv)
 
 

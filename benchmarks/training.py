@@ -43,13 +43,18 @@ from benchmarks.common import sampled_softmax_flops_per_token
 SPECIAL_TOKENS = ["<S>", "</S>", "<UNK>"]
 
 
-def parse_args(argv=None):
-    parser = base_parser(__doc__.splitlines()[0])
+def add_step_arguments(parser):
+    """The train-step setting shared by the training benchmarks."""
     parser.add_argument("--preset", default="small")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--unroll-steps", type=int, default=20)
     parser.add_argument("--vocab-size", type=int, default=100_000)
     parser.add_argument("--num-negative-samples", type=int, default=8192)
+    return parser
+
+
+def parse_args(argv=None):
+    parser = add_step_arguments(base_parser(__doc__.splitlines()[0]))
     parser.add_argument(
         "--warmup-steps",
         type=int,

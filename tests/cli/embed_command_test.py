@@ -14,25 +14,28 @@ def files(tmp_path):
     return options_file, weight_file, text
 
 
+def embed_argv(files, output, *flags):
+    """`keras-elmo embed` arguments for the tiny model of `files`."""
+    options_file, weight_file, text = files
+    return [
+        "embed",
+        str(text),
+        str(output),
+        "--options",
+        str(options_file),
+        "--weights",
+        str(weight_file),
+        *flags,
+        "--no-progress",
+    ]
+
+
 @pytest.mark.parametrize(
     "flag, shape", [("--all", (3, 4, 16)), ("--top", (4, 16))]
 )
 def test_embed(files, tmp_path, flag, shape, capsys):
-    options_file, weight_file, text = files
     out = tmp_path / "out.hdf5"
-    code = main(
-        [
-            "embed",
-            str(text),
-            str(out),
-            "--options",
-            str(options_file),
-            "--weights",
-            str(weight_file),
-            flag,
-            "--no-progress",
-        ]
-    )
+    code = main(embed_argv(files, out, flag))
     assert code == 0
     assert "Wrote 2 sentences" in capsys.readouterr().out
     with h5py.File(out, "r") as f:
@@ -60,24 +63,10 @@ def test_bad_input_is_one_clear_line(files, tmp_path, capsys):
 
 
 def test_token_budget_flag(files, tmp_path):
-    options_file, weight_file, text = files
     outputs = []
     for budget in ("4", "4096"):
         out = tmp_path / f"out{budget}.hdf5"
-        code = main(
-            [
-                "embed",
-                str(text),
-                str(out),
-                "--options",
-                str(options_file),
-                "--weights",
-                str(weight_file),
-                "--max-tokens-per-batch",
-                budget,
-                "--no-progress",
-            ]
-        )
+        code = main(embed_argv(files, out, "--max-tokens-per-batch", budget))
         assert code == 0
         with h5py.File(out, "r") as f:
             outputs.append([f[str(i)][...] for i in range(2)])
