@@ -338,6 +338,40 @@ def matmul_probe(size=2048, dtype="float32", repeats=3, timer=None):
     return probe
 
 
+def timed_runs(run, repeats, timer, probe):
+    """Time `run()` `repeats` times, with the matmul rate around each run.
+
+    Args:
+        run: callable doing the work (and waiting for its results).
+        repeats: int. Timed runs.
+        timer: the clock (see `clock`).
+        probe: a `matmul_probe` callable.
+
+    Returns:
+        `(seconds, rates)`: per run, its time and the mean of the matmul
+        FLOP/s probed just before and just after it.
+    """
+    seconds, rates = [], []
+    before = probe()
+    for _ in range(repeats):
+        start = timer()
+        run()
+        seconds.append(timer() - start)
+        after = probe()
+        rates.append(0.5 * (before + after))
+        before = after
+    return seconds, rates
+
+
+def run_to_completion(fn, inputs):
+    """Call `fn(*inputs)` and wait for every output (NumPy conversion)."""
+    import numpy as np
+    import tensorflow as tf
+
+    for value in tf.nest.flatten(fn(*inputs)):
+        np.asarray(value)
+
+
 def configure_threads(intra_op=None, inter_op=None):
     """Set TensorFlow's thread pools (call before any op runs)."""
     import tensorflow as tf

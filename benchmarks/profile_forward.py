@@ -31,6 +31,8 @@ from benchmarks.common import forward_flops_per_token
 from benchmarks.common import load_average
 from benchmarks.common import matmul_probe
 from benchmarks.common import median
+from benchmarks.common import run_to_completion
+from benchmarks.common import timed_runs
 
 
 def parse_args(argv=None):
@@ -54,7 +56,6 @@ def main(argv=None):
     args = parse_args(argv)
     threads = configure_threads(args.intra_op_threads, args.inter_op_threads)
     import keras
-    import numpy as np
     import tensorflow as tf
 
     from keras_elmo.models.elmo import ELMo
@@ -174,25 +175,19 @@ def main(argv=None):
         timer=timer,
     )
 
-    def run(fn, inputs):
-        for value in tf.nest.flatten(fn(*inputs)):
-            np.asarray(value)
-
     for name, fn, inputs, per_token in parts:
         per_token = passes * per_token
-        run(fn, inputs)  # warm-up and compile
-        seconds, ratios = [], []
-        before = probe()
-        for _ in range(args.repeats):
-            start = timer()
-            run(fn, inputs)
-            elapsed = timer() - start
-            after = probe()
-            seconds.append(elapsed)
-            ratios.append(
-                positions * per_token / elapsed / (0.5 * (before + after))
-            )
-            before = after
+        run_to_completion(fn, inputs)  # warm-up and compile
+        seconds, rates = timed_runs(
+            lambda: run_to_completion(fn, inputs),  # noqa: B023
+            args.repeats,
+            timer,
+            probe,
+        )
+        ratios = [
+            positions * per_token / elapsed / rate
+            for elapsed, rate in zip(seconds, rates)
+        ]
         emit(
             {
                 "benchmark": "profile_forward",

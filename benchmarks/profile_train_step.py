@@ -41,7 +41,9 @@ from benchmarks.common import load_average
 from benchmarks.common import machine_info
 from benchmarks.common import matmul_probe
 from benchmarks.common import median
+from benchmarks.common import run_to_completion
 from benchmarks.common import sampled_softmax_flops_per_token
+from benchmarks.common import timed_runs
 from benchmarks.training import add_step_arguments
 from benchmarks.training import training_batches
 
@@ -55,7 +57,6 @@ def main(argv=None):
     args = parse_args(argv)
     threads = configure_threads(args.intra_op_threads, args.inter_op_threads)
     import keras
-    import numpy as np
     import tensorflow as tf
 
     from keras_elmo.models.elmo_language_model import ELMoLanguageModel
@@ -174,22 +175,15 @@ def main(argv=None):
     timer = clock(args.clock)
     probe = matmul_probe(dtype="float32", timer=timer)
 
-    def run(fn, inputs):
-        for value in tf.nest.flatten(fn(*inputs)):
-            np.asarray(value)
-
     step_seconds = None
     for name, fn, flops_per_token, *inputs in parts:
-        run(fn, inputs)  # warm-up and compile
-        seconds, rates = [], []
-        before = probe()
-        for _ in range(args.repeats):
-            start = timer()
-            run(fn, inputs)
-            seconds.append(timer() - start)
-            after = probe()
-            rates.append(0.5 * (before + after))
-            before = after
+        run_to_completion(fn, inputs)  # warm-up and compile
+        seconds, rates = timed_runs(
+            lambda: run_to_completion(fn, inputs),  # noqa: B023
+            args.repeats,
+            timer,
+            probe,
+        )
         elapsed = median(seconds)
         step_seconds = step_seconds or elapsed
         flops = 3 * tokens * flops_per_token

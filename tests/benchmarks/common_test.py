@@ -12,6 +12,7 @@ from benchmarks.common import batches  # noqa: E402
 from benchmarks.common import corpus_sentences  # noqa: E402
 from benchmarks.common import forward_flops_per_token  # noqa: E402
 from benchmarks.common import sampled_softmax_flops_per_token  # noqa: E402
+from benchmarks.common import timed_runs  # noqa: E402
 
 
 class ForwardFlopsTest(TestCase):
@@ -70,3 +71,15 @@ class CorpusTest(TestCase):
         self.assertLessEqual(
             max(len(s) for s in groups[0]), min(len(s) for s in groups[1])
         )
+
+
+def test_timed_runs_pairs_each_run_with_the_probes_around_it():
+    ticks = iter([0.0, 2.0, 10.0, 13.0])  # two runs: 2 s and 3 s
+    rates = iter([100.0, 200.0, 400.0])  # before, between, after
+    calls = []
+    seconds, around = timed_runs(
+        lambda: calls.append(1), 2, lambda: next(ticks), lambda: next(rates)
+    )
+    assert calls == [1, 1]
+    assert seconds == [2.0, 3.0]
+    assert around == [150.0, 300.0]
