@@ -5,6 +5,7 @@ import json
 import os
 
 from keras_elmo.preprocessing.elmo_characters import N_CHARACTERS
+from keras_elmo.utils.atomic import atomic_path
 
 _REQUIRED = {
     "char_cnn": ("embedding", "filters", "n_characters"),
@@ -175,31 +176,88 @@ def read_options(options_file):
     return validate_options(options, source=options_file)
 
 
-def encoder_arguments(options):
-    """`CharCNNEncoder` keyword arguments for validated options."""
-    cnn = options["char_cnn"]
-    return {
-        "filters": [tuple(pair) for pair in cnn["filters"]],
-        "embedding_dim": cnn["embedding"]["dim"],
-        "num_highway_layers": cnn["n_highway"],
-        "projection_dim": options["lstm"]["projection_dim"],
-        "activation": cnn["activation"],
-        "num_characters": cnn["n_characters"],
-        "max_characters_per_token": cnn["max_characters_per_token"],
-    }
+# The architecture arguments of `keras_elmo.ELMo`, in the order of its
+# constructor, and where each lives in options.json.
+CONFIG_FIELDS = {
+    "filters": ("char_cnn", "filters"),
+    "character_embedding_dim": ("char_cnn", "embedding", "dim"),
+    "num_highway_layers": ("char_cnn", "n_highway"),
+    "activation": ("char_cnn", "activation"),
+    "num_characters": ("char_cnn", "n_characters"),
+    "max_characters_per_token": ("char_cnn", "max_characters_per_token"),
+    "lstm_units": ("lstm", "dim"),
+    "projection_dim": ("lstm", "projection_dim"),
+    "num_layers": ("lstm", "n_layers"),
+    "cell_clip": ("lstm", "cell_clip"),
+    "projection_clip": ("lstm", "proj_clip"),
+    "use_skip_connections": ("lstm", "use_skip_connections"),
+}
 
 
-def bilm_arguments(options):
-    """`BiLM` keyword arguments for validated options."""
-    lstm = options["lstm"]
-    return {
-        "units": lstm["dim"],
-        "projection_dim": lstm["projection_dim"],
-        "num_layers": lstm["n_layers"],
-        "cell_clip": lstm["cell_clip"],
-        "projection_clip": lstm["proj_clip"],
-        "use_skip_connections": lstm["use_skip_connections"],
-    }
+def options_to_config(options, source=None):
+    """The `keras_elmo.ELMo` arguments of an original options dict.
+
+    Args:
+        options: dict. The parsed options.json of a bilm-tf / AllenNLP ELMo
+            (validated here; see `validate_options`).
+        source: str. Where the options came from, named in errors.
+
+    Returns:
+        A dict of the architecture arguments of `ELMo` (see
+        `CONFIG_FIELDS`), so that `ELMo(**options_to_config(options))`
+        builds the model the file describes.
+
+    Example:
+
+    >>> config = options_to_config(read_options("elmo_options.json"))
+    >>> model = keras_elmo.ELMo(**config)
+    """
+    options = validate_options(options, source=source)
+    config = {}
+    for name, path in CONFIG_FIELDS.items():
+        value = options
+        for key in path:
+            value = value[key]
+        config[name] = value
+    config["filters"] = [list(pair) for pair in config["filters"]]
+    return config
+
+
+def config_to_options(config):
+    """The original options dict of `keras_elmo.ELMo` arguments.
+
+    The inverse of `options_to_config`: other keys of `config` (`dropout`,
+    `stateful`, `name`, ... of `ELMo.get_config()`) are ignored, since
+    options.json has no field for them.
+
+    Args:
+        config: dict. `ELMo` arguments, e.g. `model.get_config()`.
+
+    Returns:
+        A validated options dict, as written to options.json.
+
+    Raises:
+        ValueError: naming a missing architecture argument.
+
+    Example:
+
+    >>> write_options(config_to_options(model.get_config()), "options.json")
+    """
+    options = {"char_cnn": {}, "lstm": {}}
+    for name, path in CONFIG_FIELDS.items():
+        if name not in config:
+            raise ValueError(
+                f"The ELMo config has no `{name}`, which options.json needs "
+                f"(as {'.'.join(path)}). Received keys: {sorted(config)}"
+            )
+        section = options
+        for key in path[:-1]:
+            section = section.setdefault(key, {})
+        section[path[-1]] = config[name]
+    options["char_cnn"]["filters"] = [
+        [int(w), int(n)] for w, n in config["filters"]
+    ]
+    return validate_options(options)
 
 
 def write_options(options, options_file):
@@ -213,8 +271,6 @@ def write_options(options, options_file):
 
     >>> write_options(model.options, "options.json")
     """
-    from keras_elmo.utils.atomic import atomic_path
-
     options = validate_options(options)
     with atomic_path(options_file) as tmp:
         with open(tmp, "w", encoding="utf-8") as f:

@@ -113,7 +113,7 @@ def signature_functions(model, layer_mix=None, tokenizer=None):
     """
     model, layer_mix = export_parts(model, layer_mix)
     split = _sentence_splitter(tokenizer)
-    max_chars = model.options["char_cnn"]["max_characters_per_token"]
+    max_chars = model.max_characters_per_token
     char_tokenizer = ElmoCharacterTokenizer(
         max_characters_per_token=max_chars, name="elmo_character_tokenizer"
     )

@@ -35,7 +35,7 @@ def tflite_model_bytes(model, quantization=None, layer_mix=None):
             f"quantization={quantization!r}"
         )
     model, layer_mix = export_parts(model, layer_mix)
-    max_chars = model.options["char_cnn"]["max_characters_per_token"]
+    max_chars = model.max_characters_per_token
 
     def char_ids(char_ids):
         return serving_outputs(model, layer_mix, char_ids)

@@ -80,7 +80,7 @@ class ELMoEmbedder:
         if layer_mix is None:
             layer_mix = WeightedLayerMix(num_layers=model.num_layers + 1)
         self.layer_mix = layer_mix
-        self._max_chars = model.options["char_cnn"]["max_characters_per_token"]
+        self._max_chars = model.max_characters_per_token
 
         @tf.function(
             input_signature=[

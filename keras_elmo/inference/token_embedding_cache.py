@@ -32,7 +32,7 @@ def dump_token_embeddings(model, vocabulary, output_file=None, batch_size=512):
 
     >>> table = dump_token_embeddings(model, ["<S>", "</S>", "the", "cat"])
     """
-    max_chars = model.options["char_cnn"]["max_characters_per_token"]
+    max_chars = model.max_characters_per_token
     rows = []
     for start in range(0, len(vocabulary), batch_size):
         tokens = [[t] for t in vocabulary[start : start + batch_size]]

@@ -3,51 +3,100 @@
 import keras
 
 from keras_elmo.api_export import keras_elmo_export
-from keras_elmo.conversion.bilm_options import bilm_arguments
-from keras_elmo.conversion.bilm_options import encoder_arguments
-from keras_elmo.conversion.bilm_options import validate_options
+from keras_elmo.conversion.bilm_hdf5 import load_bilm_weights
+from keras_elmo.conversion.bilm_hdf5 import save_bilm_weights
+from keras_elmo.conversion.bilm_options import config_to_options
+from keras_elmo.conversion.bilm_options import options_to_config
+from keras_elmo.conversion.bilm_options import read_options
+from keras_elmo.conversion.bilm_options import write_options
 from keras_elmo.layers.bi_lm import BiLM
 from keras_elmo.layers.char_cnn_encoder import CharCNNEncoder
+from keras_elmo.preprocessing.elmo_characters import MAX_CHARACTERS_PER_TOKEN
+from keras_elmo.preprocessing.elmo_characters import N_CHARACTERS
+
+# The character CNN of every official English ELMo.
+OFFICIAL_FILTERS = (
+    (1, 32),
+    (2, 32),
+    (3, 64),
+    (4, 128),
+    (5, 256),
+    (6, 512),
+    (7, 1024),
+)
 
 
 @keras_elmo_export("keras_elmo.ELMo")
 class ELMo(keras.Model):
     """The ELMo biLM: character ids in, every biLM layer out.
 
-    Built from the options dict of the original format (the `options.json`
-    that ships with every bilm-tf / AllenNLP ELMo), so pretrained models
-    load with `ELMo.from_bilm_hdf5` and give the original numbers.
+    The architecture is given by flat, typed arguments (the defaults are
+    the original ELMo, `elmo_original_en`). The `options.json` of a
+    bilm-tf / AllenNLP model maps onto them with
+    `keras_elmo.conversion.options_to_config` (and back with
+    `config_to_options`); `ELMo.from_preset` and `ELMo.from_bilm_hdf5` do
+    it for you and load the weights, giving the original numbers.
 
     Args:
-        options: dict. Options in the original format (`char_cnn`, `lstm`).
+        filters: list of `(width, num_filters)` pairs, one character
+            convolution each. Defaults to the official filters (2048 in
+            all).
+        character_embedding_dim: int. Size of the character embedding.
+            Defaults to `16`.
+        num_highway_layers: int. Highway layers after the convolutions.
+            Defaults to `2`.
+        activation: str. `"relu"` or `"tanh"` after max-pooling. Defaults
+            to `"relu"`.
+        num_characters: int. Character ids, padding id 0 included.
+            Defaults to `262`.
+        max_characters_per_token: int. Character ids per token. Defaults
+            to `50`.
+        lstm_units: int. Units of each LSTM (bilm-tf's `lstm.dim`).
+            Defaults to `4096`.
+        projection_dim: int. Size of the token embeddings and of each LSTM
+            direction's projected output. Defaults to `512`.
+        num_layers: int. Stacked LSTM layers per direction. Defaults to
+            `2`.
+        cell_clip: float or `None`. Clip of the LSTM cell state. Defaults
+            to `3.0`.
+        projection_clip: float or `None`. Clip of the projected LSTM
+            output. Defaults to `3.0`.
+        use_skip_connections: bool. Residual connections between LSTM
+            layers after the first. Defaults to `True`.
+        dropout: float. Dropout on each LSTM layer's input in training, as
+            in the original pretraining. Defaults to `0.0`.
         stateful: bool. Carry LSTM states from batch to batch as the
             original inference code does. Defaults to `False`.
         max_batch_size: int. Rows of stored state when `stateful`. Defaults
             to `128`.
-        dropout: float. Dropout on each LSTM layer's input in training, as
-            in the original pretraining. Defaults to `0.0`.
         **kwargs: other `keras.Model` arguments (`name`, `dtype`, ...).
 
     Call arguments:
-        character_ids: int tensor `[batch, tokens, 50]` from
-            `keras_elmo.batch_to_char_ids` (ids shifted by +1, 0 = padding).
+        character_ids: int tensor `[batch, tokens, max_characters_per_token]`
+            from `keras_elmo.batch_to_char_ids` (ids shifted by +1, 0 =
+            padding).
         training: bool. Enables dropout.
 
     Returns:
         A dict aligned with the input positions (with sentence markers,
         `<S>` is position 0 and `</S>` position `len + 1`):
         `"token_embeddings"` `[batch, tokens, projection_dim]`,
-        `"layers"` `[batch, n_layers + 1, tokens, 2 * projection_dim]`,
+        `"layers"` `[batch, num_layers + 1, tokens, 2 * projection_dim]`,
         `"mask"` bool `[batch, tokens]`. Padded positions are zeros.
         `keras_elmo.remove_sentence_markers` drops the markers.
 
     Example:
 
     ```python
-    model = keras_elmo.ELMo.from_bilm_hdf5("options.json", "weights.hdf5")
+    model = keras_elmo.ELMo.from_preset("elmo_english_small")
     ids = keras_elmo.batch_to_char_ids([["Hello", "world", "!"]])
     outputs = model(ids)
-    outputs["layers"].shape  # (1, 3, 5, 1024) for the original model
+    outputs["layers"].shape  # (1, 3, 5, 256)
+
+    # An untrained model of any shape:
+    model = keras_elmo.ELMo(
+        filters=[(1, 4), (2, 8)], character_embedding_dim=4,
+        num_highway_layers=1, lstm_units=16, projection_dim=8)
     ```
 
     Reference:
@@ -55,46 +104,88 @@ class ELMo(keras.Model):
     """
 
     def __init__(
-        self, options, stateful=False, max_batch_size=128, dropout=0.0, **kwargs
+        self,
+        filters=OFFICIAL_FILTERS,
+        character_embedding_dim=16,
+        num_highway_layers=2,
+        activation="relu",
+        num_characters=N_CHARACTERS,
+        max_characters_per_token=MAX_CHARACTERS_PER_TOKEN,
+        lstm_units=4096,
+        projection_dim=512,
+        num_layers=2,
+        cell_clip=3.0,
+        projection_clip=3.0,
+        use_skip_connections=True,
+        dropout=0.0,
+        stateful=False,
+        max_batch_size=128,
+        **kwargs,
     ):
         super().__init__(**kwargs)
-        self.options = validate_options(options)
+        self.filters = [[int(w), int(n)] for w, n in filters]
+        self.character_embedding_dim = int(character_embedding_dim)
+        self.num_highway_layers = int(num_highway_layers)
+        self.activation = activation
+        self.num_characters = int(num_characters)
+        self.max_characters_per_token = int(max_characters_per_token)
+        self.lstm_units = int(lstm_units)
+        self.projection_dim = int(projection_dim)
+        self.num_layers = int(num_layers)
+        self.cell_clip = None if cell_clip is None else float(cell_clip)
+        self.projection_clip = (
+            None if projection_clip is None else float(projection_clip)
+        )
+        self.use_skip_connections = bool(use_skip_connections)
+        self.dropout = float(dropout)
         self.stateful = bool(stateful)
         self.max_batch_size = int(max_batch_size)
-        self.dropout = float(dropout)
+        if self.projection_dim > self.lstm_units:
+            # bilm-tf projects the LSTM state only down, never up.
+            raise ValueError(
+                "`projection_dim` must not exceed `lstm_units`. Received: "
+                f"projection_dim={projection_dim}, lstm_units={lstm_units}"
+            )
+        widest = max((w for w, _ in self.filters), default=0)
+        if widest > self.max_characters_per_token:
+            raise ValueError(
+                f"A filter of width {widest} is wider than "
+                "`max_characters_per_token`. Received: "
+                f"filters={self.filters}, "
+                f"max_characters_per_token={max_characters_per_token}"
+            )
 
         # === Layers ===
         self.char_cnn = CharCNNEncoder(
-            **encoder_arguments(self.options),
+            filters=[tuple(pair) for pair in self.filters],
+            embedding_dim=self.character_embedding_dim,
+            num_highway_layers=self.num_highway_layers,
+            projection_dim=self.projection_dim,
+            activation=self.activation,
+            num_characters=self.num_characters,
+            max_characters_per_token=self.max_characters_per_token,
             dtype=self.dtype_policy,
             name="char_cnn",
         )
         self.bilm = BiLM(
-            **bilm_arguments(self.options),
+            units=self.lstm_units,
+            projection_dim=self.projection_dim,
+            num_layers=self.num_layers,
+            cell_clip=self.cell_clip,
+            projection_clip=self.projection_clip,
+            use_skip_connections=self.use_skip_connections,
             dropout=self.dropout,
             stateful=self.stateful,
             max_batch_size=self.max_batch_size,
             dtype=self.dtype_policy,
             name="bilm",
         )
-        self.build(
-            (None, None, self.options["char_cnn"]["max_characters_per_token"])
-        )
+        self.build((None, None, self.max_characters_per_token))
 
     def build(self, character_ids_shape):
         self.char_cnn.build(character_ids_shape)
         self.bilm.build(self.char_cnn.compute_output_shape(character_ids_shape))
         self.built = True
-
-    @property
-    def num_layers(self):
-        """Number of biLM LSTM layers (outputs have one more)."""
-        return self.bilm.num_layers
-
-    @property
-    def projection_dim(self):
-        """Size of the token embeddings and of each LSTM direction."""
-        return self.char_cnn.projection_dim
 
     def call(self, character_ids, training=None):
         token_embeddings = self.char_cnn(
@@ -129,22 +220,14 @@ class ELMo(keras.Model):
         self.bilm.reset_states()
 
     @classmethod
-    def from_bilm_hdf5(
-        cls,
-        options_file,
-        weight_file,
-        stateful=False,
-        max_batch_size=128,
-        **kwargs,
-    ):
+    def from_bilm_hdf5(cls, options_file, weight_file, **kwargs):
         """Load an original ELMo (options.json + hdf5 weights).
 
         Args:
             options_file: str. The options.json of the model.
             weight_file: str. The hdf5 weights of bilm-tf / AllenNLP.
-            stateful: bool. See the class arguments. Defaults to `False`.
-            max_batch_size: int. See the class arguments. Defaults to `128`.
-            **kwargs: other `ELMo` arguments (`dropout`, `dtype`, `name`).
+            **kwargs: `ELMo` arguments that the options do not fix
+                (`stateful`, `max_batch_size`, `dropout`, `dtype`, `name`).
 
         Returns:
             An `ELMo` with the pretrained weights.
@@ -156,15 +239,8 @@ class ELMo(keras.Model):
             "elmo_options.json", "elmo_weights.hdf5", stateful=True)
         ```
         """
-        from keras_elmo.conversion.bilm_hdf5 import load_bilm_weights
-        from keras_elmo.conversion.bilm_options import read_options
-
-        model = cls(
-            read_options(options_file),
-            stateful=stateful,
-            max_batch_size=max_batch_size,
-            **kwargs,
-        )
+        config = options_to_config(read_options(options_file))
+        model = cls(**config, **kwargs)
         load_bilm_weights(model, weight_file)
         return model
 
@@ -185,21 +261,34 @@ class ELMo(keras.Model):
         model.save_bilm_hdf5("weights.hdf5", "options.json")
         ```
         """
-        from keras_elmo.conversion.bilm_hdf5 import save_bilm_weights
-        from keras_elmo.conversion.bilm_options import write_options
-
         save_bilm_weights(self, weight_file)
         if options_file is not None:
             write_options(self.options, options_file)
+
+    @property
+    def options(self):
+        """The architecture as an original options.json dict."""
+        return config_to_options(self.get_config())
 
     def get_config(self):
         config = super().get_config()
         config.update(
             {
-                "options": self.options,
+                "filters": [list(pair) for pair in self.filters],
+                "character_embedding_dim": self.character_embedding_dim,
+                "num_highway_layers": self.num_highway_layers,
+                "activation": self.activation,
+                "num_characters": self.num_characters,
+                "max_characters_per_token": self.max_characters_per_token,
+                "lstm_units": self.lstm_units,
+                "projection_dim": self.projection_dim,
+                "num_layers": self.num_layers,
+                "cell_clip": self.cell_clip,
+                "projection_clip": self.projection_clip,
+                "use_skip_connections": self.use_skip_connections,
+                "dropout": self.dropout,
                 "stateful": self.stateful,
                 "max_batch_size": self.max_batch_size,
-                "dropout": self.dropout,
             }
         )
         return config

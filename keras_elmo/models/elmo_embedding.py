@@ -7,6 +7,9 @@ from keras_elmo.api_export import keras_elmo_export
 from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.sentence_markers import remove_sentence_markers
+from keras_elmo.preprocessing.elmo_character_tokenizer import (
+    ElmoCharacterTokenizer,
+)
 
 INPUT_TYPES = ("character_ids", "sentences")
 
@@ -21,7 +24,7 @@ class ELMoEmbedding(keras.layers.Layer):
     positions are removed: position `k` is the sentence's token `k`.
 
     Args:
-        options: dict. biLM options in the original format.
+        elmo: a `keras_elmo.ELMo`, usually pretrained (see `from_preset`).
         input_type: `"character_ids"` (int `[batch, tokens + 2, 50]` from
             `keras_elmo.batch_to_char_ids`, markers included) or
             `"sentences"` (1-D `tf.string` of whitespace-tokenized
@@ -54,7 +57,7 @@ class ELMoEmbedding(keras.layers.Layer):
 
     ```python
     sentences = keras.Input(shape=(), dtype="string")
-    elmo = keras_elmo.ELMoEmbedding.from_pretrained(
+    elmo = keras_elmo.ELMoEmbedding.from_preset(
         "elmo_english_small", input_type="sentences")
     vectors = elmo(sentences)  # (batch, tokens, dim)
     states = keras.layers.Bidirectional(keras.layers.LSTM(64))(vectors)
@@ -68,7 +71,7 @@ class ELMoEmbedding(keras.layers.Layer):
 
     def __init__(
         self,
-        options,
+        elmo,
         input_type="character_ids",
         num_outputs=1,
         trainable_bilm=False,
@@ -95,18 +98,18 @@ class ELMoEmbedding(keras.layers.Layer):
         self.initial_scalar_weights = initial_scalar_weights
 
         # === Layers ===
-        self.elmo = ELMo(options, dtype=self.dtype_policy, name="elmo")
+        if isinstance(elmo, dict):  # from `get_config`
+            elmo = keras.saving.deserialize_keras_object(elmo)
+        if not isinstance(elmo, ELMo):
+            raise ValueError(
+                f"`elmo` must be a `keras_elmo.ELMo`. Received: elmo={elmo!r}"
+            )
+        self.elmo = elmo
         self.elmo.trainable = self.trainable_bilm
         self.tokenizer = None
         if input_type == "sentences":
-            from keras_elmo.preprocessing.elmo_character_tokenizer import (
-                ElmoCharacterTokenizer,
-            )
-
             self.tokenizer = ElmoCharacterTokenizer(
-                max_characters_per_token=options["char_cnn"].get(
-                    "max_characters_per_token", 50
-                ),
+                max_characters_per_token=elmo.max_characters_per_token,
                 name="tokenizer",
             )
         self.layer_mix = WeightedLayerMix(
@@ -130,11 +133,6 @@ class ELMoEmbedding(keras.layers.Layer):
         )
         self.built = True
 
-    @property
-    def options(self):
-        """The biLM options (original format)."""
-        return self.elmo.options
-
     @classmethod
     def from_bilm_hdf5(cls, options_file, weight_file, **kwargs):
         """An `ELMoEmbedding` with original (or exported) biLM weights.
@@ -143,12 +141,7 @@ class ELMoEmbedding(keras.layers.Layer):
 
         >>> layer = ELMoEmbedding.from_bilm_hdf5("options.json", "w.hdf5")
         """
-        from keras_elmo.conversion.bilm_hdf5 import load_bilm_weights
-        from keras_elmo.conversion.bilm_options import read_options
-
-        layer = cls(read_options(options_file), **kwargs)
-        load_bilm_weights(layer.elmo, weight_file)
-        return layer
+        return cls(ELMo.from_bilm_hdf5(options_file, weight_file), **kwargs)
 
     @classmethod
     def from_pretrained(cls, name_or_path, **kwargs):
@@ -211,7 +204,7 @@ class ELMoEmbedding(keras.layers.Layer):
         config = super().get_config()
         config.update(
             {
-                "options": self.options,
+                "elmo": keras.saving.serialize_keras_object(self.elmo),
                 "input_type": self.input_type,
                 "num_outputs": self.num_outputs,
                 "trainable_bilm": self.trainable_bilm,

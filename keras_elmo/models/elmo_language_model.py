@@ -51,12 +51,14 @@ class ELMoLanguageModel(keras.Model):
     `keras_elmo.training.make_lm_dataset`.
 
     Args:
-        options: dict. biLM options in the original format.
+        elmo: a `keras_elmo.ELMo`, the biLM to train (its `dropout` applies
+            to each LSTM layer's input).
         vocab_size: int. Size of the target vocabulary.
         num_negative_samples: int. Sampled-softmax negatives per batch,
             capped by the vocabulary. Defaults to `8192`.
-        dropout: float. Dropout on each LSTM input and on the LSTM outputs
-            before the softmax, as bilm-tf. Defaults to `0.1`.
+        dropout: float. Dropout on the LSTM outputs before the softmax, as
+            bilm-tf (which also gives the biLM `dropout=0.1`). Defaults to
+            `0.1`.
         seed: int or `None`. Seed of the negative sampler.
         sampler_dtype: `"float64"` or `"float32"`. Precision of the negative
             sampler; use `"float32"` on TPUs, which have no float64 (see
@@ -66,7 +68,9 @@ class ELMoLanguageModel(keras.Model):
     Example:
 
     ```python
-    lm = keras_elmo.ELMoLanguageModel(preset_options("small"), vocab_size)
+    elmo = keras_elmo.ELMo.from_preset(
+        "elmo_small_en", load_weights=False, dropout=0.1)
+    lm = keras_elmo.ELMoLanguageModel(elmo, vocab_size)
     lm.compile()  # Adagrad(0.2), global gradient-norm clip 10, as bilm-tf
     lm.fit(make_lm_dataset("train/*.txt", vocabulary, batch_size=128))
     lm.elmo.save_bilm_hdf5("weights.hdf5", "options.json")
@@ -78,7 +82,7 @@ class ELMoLanguageModel(keras.Model):
 
     def __init__(
         self,
-        options,
+        elmo,
         vocab_size,
         num_negative_samples=8192,
         dropout=0.1,
@@ -96,9 +100,13 @@ class ELMoLanguageModel(keras.Model):
         self.sampler_dtype = sampler_dtype
 
         # === Layers ===
-        self.elmo = ELMo(
-            options, dropout=self.dropout, dtype=self.dtype_policy, name="elmo"
-        )
+        if isinstance(elmo, dict):  # from `get_config`
+            elmo = keras.saving.deserialize_keras_object(elmo)
+        if not isinstance(elmo, ELMo):
+            raise ValueError(
+                f"`elmo` must be a `keras_elmo.ELMo`. Received: elmo={elmo!r}"
+            )
+        self.elmo = elmo
         self.output_dropout = keras.layers.Dropout(
             self.dropout, dtype=self.dtype_policy, name="output_dropout"
         )
@@ -122,11 +130,6 @@ class ELMoLanguageModel(keras.Model):
         self.forward_perplexity = Perplexity(name="forward_perplexity")
         self.backward_perplexity = Perplexity(name="backward_perplexity")
         self.gradient_norm = keras.metrics.Mean(name="gradient_norm")
-
-    @property
-    def options(self):
-        """The biLM options (original format)."""
-        return self.elmo.options
 
     @property
     def metrics(self):
@@ -248,7 +251,7 @@ class ELMoLanguageModel(keras.Model):
         config = super().get_config()
         config.update(
             {
-                "options": self.options,
+                "elmo": keras.saving.serialize_keras_object(self.elmo),
                 "vocab_size": self.vocab_size,
                 "num_negative_samples": self.num_negative_samples,
                 "dropout": self.dropout,

@@ -6,7 +6,10 @@ import h5py
 import numpy as np
 
 from keras_elmo.conversion.bilm_hdf5 import load_bilm_weights
+from keras_elmo.conversion.bilm_options import options_to_config
 from keras_elmo.conversion.bilm_options import read_options
+from keras_elmo.models.elmo import ELMo
+from keras_elmo.models.elmo_language_model import ELMoLanguageModel
 from keras_elmo.training.vocabulary import load_vocabulary
 from keras_elmo.training.vocabulary import save_vocabulary
 from keras_elmo.utils.atomic import atomic_path
@@ -67,15 +70,15 @@ def load_language_model(export_dir, **kwargs):
 
     >>> lm, tokens = load_language_model("runs/en/export")
     """
-    from keras_elmo.models.elmo_language_model import ELMoLanguageModel
-
     weights = os.path.join(export_dir, WEIGHTS_FILE)
     vocabulary = load_vocabulary(os.path.join(export_dir, VOCABULARY_FILE))
-    model = ELMoLanguageModel(
-        read_options(os.path.join(export_dir, OPTIONS_FILE)),
-        len(vocabulary),
-        **kwargs,
+    elmo = ELMo(
+        **options_to_config(
+            read_options(os.path.join(export_dir, OPTIONS_FILE))
+        ),
+        name="elmo",
     )
+    model = ELMoLanguageModel(elmo, len(vocabulary), **kwargs)
     load_bilm_weights(model.elmo, weights)
     with h5py.File(weights, "r") as f:
         for key in ("softmax/W", "softmax/b"):
@@ -114,7 +117,6 @@ def export_checkpoint(run_dir, destination):
 
     import tensorflow as tf
 
-    from keras_elmo.models.elmo_language_model import ELMoLanguageModel
     from keras_elmo.training.checkpoints import restore_training_checkpoint
 
     config_path = os.path.join(run_dir, "training_config.json")
@@ -129,7 +131,7 @@ def export_checkpoint(run_dir, destination):
         raise FileNotFoundError(f"{run_dir}/checkpoints holds no checkpoint.")
     vocabulary = load_vocabulary(os.path.join(run_dir, VOCABULARY_FILE))
     model = ELMoLanguageModel(
-        config["options"],
+        ELMo(**options_to_config(config["options"]), name="elmo"),
         config["vocab_size"],
         num_negative_samples=config["num_negative_samples"],
     )

@@ -25,8 +25,10 @@ import keras
 import tensorflow as tf
 
 from keras_elmo.conversion.bilm_hdf5 import load_bilm_weights
+from keras_elmo.conversion.bilm_options import options_to_config
 from keras_elmo.conversion.bilm_options import read_options
 from keras_elmo.conversion.bilm_options import validate_options
+from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo_language_model import ELMoLanguageModel
 from keras_elmo.models.elmo_presets import preset_options
 from keras_elmo.training.callbacks import CheckpointSaver
@@ -322,8 +324,14 @@ def train_language_model(
             optimizer = keras.optimizers.deserialize(
                 keras.optimizers.serialize(optimizer)
             )
+        elmo = ELMo(
+            **options_to_config(options),
+            dropout=dropout,
+            dtype=mixed_precision,
+            name="elmo",
+        )
         model = ELMoLanguageModel(
-            options,
+            elmo,
             len(tokens),
             num_negative_samples=num_negative_samples,
             dropout=dropout,

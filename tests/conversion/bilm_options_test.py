@@ -3,6 +3,8 @@ import json
 
 import pytest
 
+from keras_elmo.conversion.bilm_options import config_to_options
+from keras_elmo.conversion.bilm_options import options_to_config
 from keras_elmo.conversion.bilm_options import read_options
 from keras_elmo.conversion.bilm_options import validate_options
 
@@ -86,3 +88,38 @@ def test_errors_name_the_file(tmp_path):
     path.write_text("[1, 2]")
     with pytest.raises(ValueError, match="JSON object"):
         read_options(path)
+
+
+def test_options_to_config_and_back():
+    config = options_to_config(OPTIONS)
+    assert config == {
+        "filters": [[1, 4], [2, 8]],
+        "character_embedding_dim": 4,
+        "num_highway_layers": 1,
+        "activation": "relu",
+        "num_characters": 262,
+        "max_characters_per_token": 50,
+        "lstm_units": 64,
+        "projection_dim": 16,
+        "num_layers": 2,
+        "cell_clip": 3.0,
+        "projection_clip": 3.0,
+        "use_skip_connections": True,
+    }
+    assert config_to_options(config) == validate_options(OPTIONS)
+    # Keys options.json has no field for (runtime arguments) are ignored.
+    assert config_to_options(dict(config, dropout=0.5, name="x")) == (
+        validate_options(OPTIONS)
+    )
+
+
+def test_config_to_options_names_a_missing_argument():
+    config = options_to_config(OPTIONS)
+    del config["lstm_units"]
+    with pytest.raises(ValueError, match="`lstm_units`.*lstm.dim"):
+        config_to_options(config)
+
+
+def test_options_to_config_names_the_source():
+    with pytest.raises(ValueError, match="in my.json: `lstm.dim` is missing"):
+        options_to_config(_with("lstm.dim", _with), source="my.json")

@@ -288,7 +288,7 @@ def test_elmo_embedding_exports_its_bilm_and_trained_mix():
         np.asarray(embedding(char_ids)) * outputs["mask"].numpy()[..., None],
         atol=1e-5,
     )
-    two_mixes = ELMoEmbedding(fixture_model().options, num_outputs=2)
+    two_mixes = ELMoEmbedding(fixture_model(), num_outputs=2)
     with pytest.raises(ValueError, match="must have one output"):
         signature_functions(two_mixes)
 

@@ -9,7 +9,7 @@ import tensorflow as tf
 from keras_elmo.models import elmo_language_model
 from keras_elmo.models.elmo_language_model import ELMoLanguageModel
 from tests.test_case import TestCase
-from tests.training.training_fixtures import TINY_OPTIONS
+from tests.training.training_fixtures import tiny_elmo
 
 VOCAB_SIZE = 12
 
@@ -58,7 +58,7 @@ def manual_losses(model, x, y):
 
 class ELMoLanguageModelTest(TestCase):
     def test_evaluation_loss_is_the_mean_of_both_directions(self):
-        model = ELMoLanguageModel(TINY_OPTIONS, VOCAB_SIZE, dropout=0.0)
+        model = ELMoLanguageModel(tiny_elmo(), VOCAB_SIZE, dropout=0.0)
         model.compile()
         x, y = tiny_batch()
         results = manual_losses(model, x, y)
@@ -85,7 +85,7 @@ class ELMoLanguageModelTest(TestCase):
         self.assertNotIn("gradient_norm", logs)
 
     def test_ignored_targets_do_not_change_the_loss(self):
-        model = ELMoLanguageModel(TINY_OPTIONS, VOCAB_SIZE, dropout=0.0)
+        model = ELMoLanguageModel(tiny_elmo(), VOCAB_SIZE, dropout=0.0)
         model.compile()
         x, y = tiny_batch()
         loss = model.test_step((x, y))["loss"]
@@ -109,7 +109,7 @@ class ELMoLanguageModelTest(TestCase):
         # With as many negatives as words the training softmax is the full
         # one, and without dropout the step is deterministic.
         model = ELMoLanguageModel(
-            TINY_OPTIONS,
+            tiny_elmo(),
             VOCAB_SIZE,
             num_negative_samples=VOCAB_SIZE,
             dropout=0.0,
@@ -153,7 +153,7 @@ class ELMoLanguageModelTest(TestCase):
         for max_elements in (0, 2**24):
             keras.utils.set_random_seed(7)
             model = ELMoLanguageModel(
-                TINY_OPTIONS,
+                tiny_elmo(),
                 VOCAB_SIZE,
                 num_negative_samples=3,
                 dropout=0.0,
@@ -183,7 +183,7 @@ class ELMoLanguageModelTest(TestCase):
 
     def test_sampled_softmax_in_training_full_softmax_in_evaluation(self):
         model = ELMoLanguageModel(
-            TINY_OPTIONS, 1000, num_negative_samples=8, dropout=0.0, seed=1
+            tiny_elmo(), 1000, num_negative_samples=8, dropout=0.0, seed=1
         )
         self.assertTrue(model.softmax.uses_sampling)
         x, y = tiny_batch()
@@ -201,7 +201,7 @@ class ELMoLanguageModelTest(TestCase):
 
     def test_mixed_bfloat16_train_step(self):
         model = ELMoLanguageModel(
-            TINY_OPTIONS,
+            tiny_elmo(dtype="mixed_bfloat16"),
             VOCAB_SIZE,
             num_negative_samples=8,
             dtype="mixed_bfloat16",
@@ -227,7 +227,7 @@ class ELMoLanguageModelTest(TestCase):
         for policy in ("float32", "mixed_float16"):
             keras.utils.set_random_seed(0)
             model = ELMoLanguageModel(
-                TINY_OPTIONS,
+                tiny_elmo(dtype=policy),
                 VOCAB_SIZE,
                 num_negative_samples=VOCAB_SIZE,
                 dropout=0.0,
@@ -248,7 +248,7 @@ class ELMoLanguageModelTest(TestCase):
 
         def float64_ops(sampler_dtype):
             model = ELMoLanguageModel(
-                TINY_OPTIONS,
+                tiny_elmo(),
                 1000,
                 num_negative_samples=16,
                 sampler_dtype=sampler_dtype,
@@ -273,7 +273,7 @@ class ELMoLanguageModelTest(TestCase):
 
     def test_config_round_trip(self):
         model = ELMoLanguageModel(
-            TINY_OPTIONS,
+            tiny_elmo(),
             VOCAB_SIZE,
             num_negative_samples=6,
             dropout=0.2,
@@ -283,7 +283,7 @@ class ELMoLanguageModelTest(TestCase):
         config = model.get_config()
         restored = ELMoLanguageModel.from_config(config)
         self.assertEqual(restored.get_config(), config)
-        self.assertEqual(restored.options, model.options)
+        self.assertEqual(restored.elmo.get_config(), model.elmo.get_config())
         self.assertEqual(restored.num_negative_samples, 6)
         self.assertEqual(restored.softmax.sampler_dtype, "float32")
         restored.set_weights(model.get_weights())
@@ -292,20 +292,20 @@ class ELMoLanguageModelTest(TestCase):
             self.assertAllClose(restored(x)[key], value)
 
     def test_negative_samples_are_capped_by_the_vocabulary(self):
-        model = ELMoLanguageModel(TINY_OPTIONS, VOCAB_SIZE)
+        model = ELMoLanguageModel(tiny_elmo(), VOCAB_SIZE)
         self.assertEqual(model.num_negative_samples, VOCAB_SIZE)
         self.assertFalse(model.softmax.uses_sampling)
 
     def test_invalid_args(self):
         with self.assertRaisesRegex(ValueError, "vocab_size"):
-            ELMoLanguageModel(TINY_OPTIONS, 0)
+            ELMoLanguageModel(tiny_elmo(), 0)
         with self.assertRaisesRegex(ValueError, "sampler_dtype"):
-            ELMoLanguageModel(TINY_OPTIONS, VOCAB_SIZE, sampler_dtype="int8")
+            ELMoLanguageModel(tiny_elmo(), VOCAB_SIZE, sampler_dtype="int8")
 
     @pytest.mark.large
     def test_saved_model(self):
         model = ELMoLanguageModel(
-            TINY_OPTIONS, VOCAB_SIZE, num_negative_samples=6, seed=3
+            tiny_elmo(), VOCAB_SIZE, num_negative_samples=6, seed=3
         )
         path = os.path.join(self.get_temp_dir(), "lm.keras")
         model.save(path)

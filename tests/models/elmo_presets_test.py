@@ -1,5 +1,6 @@
 import pytest
 
+from keras_elmo.conversion.bilm_options import options_to_config
 from keras_elmo.conversion.bilm_options import validate_options
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo_presets import PRESETS
@@ -40,7 +41,7 @@ class ElmoPresetsTest(TestCase):
 
     def test_small_preset_has_the_official_parameter_count(self):
         # AllenNLP lists the small model as 13.6M parameters.
-        model = ELMo(preset_options("small"))
+        model = ELMo(**options_to_config(preset_options("small")))
         self.assertEqual(round(model.count_params() / 1e6, 1), 13.6)
 
     def test_returns_a_copy(self):

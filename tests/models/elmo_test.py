@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 from absl.testing import parameterized
 
+from keras_elmo.conversion.bilm_options import options_to_config
 from keras_elmo.conversion.bilm_options import read_options
 from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
 from keras_elmo.models.elmo import ELMo
@@ -201,6 +202,31 @@ class ELMoTest(TestCase):
         self.assertAllEqual(restored(ids)["layers"], model(ids)["layers"])
         self.assertEqual(restored.get_config(), model.get_config())
 
+    def test_config_is_flat_and_round_trips(self):
+        model = self.tiny_model()
+        config = model.get_config()
+        self.assertNotIn("options", config)
+        for key, value in options_to_config(model.options).items():
+            self.assertEqual(config[key], value, msg=key)
+        restored = ELMo.from_config(config)
+        self.assertEqual(restored.get_config(), config)
+        restored.set_weights(model.get_weights())
+        ids = batch_to_char_ids(SENTENCES)
+        self.assertAllEqual(restored(ids)["layers"], model(ids)["layers"])
+
+    def test_invalid_args(self):
+        with self.assertRaisesRegex(ValueError, "projection_dim.*lstm_units"):
+            ELMo(lstm_units=8, projection_dim=16)
+        with self.assertRaisesRegex(ValueError, "max_characters_per_token"):
+            ELMo(filters=[(1, 4), (9, 4)], max_characters_per_token=8)
+        with self.assertRaisesRegex(ValueError, "activation"):
+            ELMo(
+                filters=[(1, 4)],
+                lstm_units=8,
+                projection_dim=4,
+                activation="gelu",
+            )
+
     def test_gradients_reach_mix_weights_and_gamma(self):
         model = self.tiny_model()
         mix = WeightedLayerMix(num_layers=3)
@@ -267,4 +293,4 @@ def test_options_with_wrong_n_characters_are_rejected(n_characters, tmp_path):
         options = json.load(f)
     options["char_cnn"]["n_characters"] = n_characters
     with pytest.raises(ValueError, match="n_characters.*must be 262"):
-        ELMo(options)
+        options_to_config(options)

@@ -15,8 +15,6 @@ import h5py
 import numpy as np
 import pytest
 
-from keras_elmo.conversion.bilm_hdf5 import load_bilm_weights
-from keras_elmo.conversion.bilm_options import read_options
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo_language_model import ELMoLanguageModel
 from keras_elmo.training.data import make_lm_dataset
@@ -223,12 +221,11 @@ class MirroredStrategyTest(TestCase):
 
         # The same step, by hand.
         model = ELMoLanguageModel(
-            read_options(options_file),
+            ELMo.from_bilm_hdf5(options_file, weight_file, name="elmo"),
             len(vocabulary),
             num_negative_samples=len(vocabulary),
             dropout=0.0,
         )
-        load_bilm_weights(model.elmo, weight_file)
         with h5py.File(weight_file, "r") as f:
             model.softmax.softmax_weights.assign(f["softmax/W"][...])
             model.softmax.softmax_bias.assign(f["softmax/b"][...])

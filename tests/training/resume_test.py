@@ -26,6 +26,7 @@ from tests.training.training_fixtures import TRAIN_DATA
 from tests.training.training_fixtures import TRAIN_VOCABULARY
 from tests.training.training_fixtures import python
 from tests.training.training_fixtures import subprocess_env
+from tests.training.training_fixtures import tiny_elmo
 
 TIMEOUT_SECONDS = 300
 STEPS = 60
@@ -43,7 +44,7 @@ def _tiny_batch(seed=0):
 
 
 def _trained_tiny_model(optimizer="auto", steps=2):
-    model = ELMoLanguageModel(TINY_OPTIONS, 12, num_negative_samples=6)
+    model = ELMoLanguageModel(tiny_elmo(), 12, num_negative_samples=6)
     model.compile(optimizer=optimizer, run_eagerly=True)
     model.optimizer.build(model.trainable_variables)
     x, y = _tiny_batch()
@@ -101,7 +102,7 @@ class TrainingCheckpointTest(TestCase):
         _assert_same_state(self, restored, model)
         # Without the optimizer (as export_checkpoint does).
         weights_only = ELMoLanguageModel(
-            TINY_OPTIONS, 12, num_negative_samples=6
+            tiny_elmo(), 12, num_negative_samples=6
         )
         restore_training_checkpoint(weights_only, path, include_optimizer=False)
         for got, expected in zip(weights_only.weights, model.weights):
@@ -113,7 +114,7 @@ class TrainingCheckpointTest(TestCase):
             os.path.join(self.get_temp_dir(), "ckpt")
         )
         other = ELMoLanguageModel(
-            dict(TINY_OPTIONS, lstm=dict(TINY_OPTIONS["lstm"], dim=16)),
+            tiny_elmo(lstm_units=16),
             12,
             num_negative_samples=6,
         )

@@ -89,6 +89,15 @@ TINY_OPTIONS = {
 }
 
 
+def tiny_elmo(**kwargs):
+    """An `ELMo` of `TINY_OPTIONS`, named as the trainer names its biLM."""
+    from keras_elmo.conversion.bilm_options import options_to_config
+    from keras_elmo.models.elmo import ELMo
+
+    config = dict(options_to_config(TINY_OPTIONS), name="elmo")
+    return ELMo(**{**config, **kwargs})
+
+
 def subprocess_env():
     """Environment for `python -m keras_elmo...` children: repo importable."""
     import os
