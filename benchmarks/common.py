@@ -205,7 +205,8 @@ def forward_flops_per_token(options):
 
     Example:
 
-    >>> forward_flops_per_token(preset_options("small"))["total"]
+    >>> options = config_to_options(builtin_preset_config("elmo_small_en"))
+    >>> forward_flops_per_token(options)["total"]
     44355584
     """
     cnn, lstm = options["char_cnn"], options["lstm"]

@@ -100,7 +100,6 @@ def _build_model(preset, seed):
     import keras
 
     from keras_elmo.models.elmo import ELMo
-    from keras_elmo.models.elmo_presets import preset_options
 
     if preset == "fixture":
         if not os.path.isdir(FIXTURE):
@@ -110,7 +109,7 @@ def _build_model(preset, seed):
             os.path.join(FIXTURE, "lm_weights.hdf5"),
         )
     keras.utils.set_random_seed(seed)
-    return ELMo(preset_options(preset))
+    return ELMo.from_preset(preset, load_weights=False)
 
 
 def _percentile(values, q):

@@ -43,7 +43,9 @@ from benchmarks.common import median
 
 def parse_args(argv=None):
     parser = base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--presets", nargs="+", default=["small", "original"])
+    parser.add_argument(
+        "--presets", nargs="+", default=["elmo_small_en", "elmo_original_en"]
+    )
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=[32, 128])
     parser.add_argument(
         "--dtypes",
@@ -75,11 +77,10 @@ def _build_model(preset, dtype, seed, jit):
     import keras
 
     from keras_elmo.models.elmo import ELMo
-    from keras_elmo.models.elmo_presets import preset_options
 
     keras.utils.set_random_seed(seed)
     policy = "mixed_bfloat16" if dtype == "bfloat16" else "float32"
-    model = ELMo(preset_options(preset), dtype=policy)
+    model = ELMo.from_preset(preset, load_weights=False, dtype=policy)
     model.jit_compile = jit
     return model
 
@@ -101,12 +102,15 @@ def run_config(args, preset, batch_size, dtype, sentences, reference=None):
     """Time one configuration; returns the JSON record."""
     import numpy as np
 
-    from keras_elmo.models.elmo_presets import preset_options
+    from keras_elmo.conversion.bilm_options import config_to_options
     from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+    from keras_elmo.presets import builtin_preset_config
 
     jit = not args.no_jit
     model = _build_model(preset, dtype, args.seed, jit)
-    flops = forward_flops_per_token(preset_options(preset))
+    flops = forward_flops_per_token(
+        config_to_options(builtin_preset_config(preset))
+    )
     groups = batches(sentences, batch_size, bucket=not args.no_bucket)
     char_ids = [batch_to_char_ids(group) for group in groups]
     words = sum(len(s) for group in groups for s in group)

@@ -35,7 +35,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def parse_args(argv=None):
     parser = base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="small")
+    parser.add_argument("--preset", default="elmo_small_en")
     parser.add_argument("--tokens", type=int, default=1_000_000)
     parser.add_argument(
         "--baseline-tokens",
@@ -119,14 +119,13 @@ def main(argv=None):
     import keras
 
     from keras_elmo.models.elmo import ELMo
-    from keras_elmo.models.elmo_presets import preset_options
 
     emit({"benchmark": "machine", **machine_info()})
     with tempfile.TemporaryDirectory() as tmp:
         keras.utils.set_random_seed(args.seed)
         options_file = os.path.join(tmp, "options.json")
         weights_file = os.path.join(tmp, "weights.hdf5")
-        ELMo(preset_options(args.preset)).save_bilm_hdf5(
+        ELMo.from_preset(args.preset, load_weights=False).save_bilm_hdf5(
             weights_file, options_file
         )
         for size in (args.baseline_tokens, args.tokens):

@@ -37,7 +37,7 @@ from benchmarks.common import timed_runs
 
 def parse_args(argv=None):
     parser = base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="small")
+    parser.add_argument("--preset", default="elmo_small_en")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument(
         "--dtype", default="float32", choices=["float32", "bfloat16"]
@@ -58,15 +58,16 @@ def main(argv=None):
     import keras
     import tensorflow as tf
 
+    from keras_elmo.conversion.bilm_options import config_to_options
     from keras_elmo.models.elmo import ELMo
-    from keras_elmo.models.elmo_presets import preset_options
     from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+    from keras_elmo.presets import builtin_preset_config
 
     jit = not args.no_jit
     keras.utils.set_random_seed(args.seed)
-    options = preset_options(args.preset)
+    options = config_to_options(builtin_preset_config(args.preset))
     policy = "mixed_bfloat16" if args.dtype == "bfloat16" else "float32"
-    model = ELMo(options, dtype=policy)
+    model = ELMo.from_preset(args.preset, load_weights=False, dtype=policy)
     sentences = corpus_sentences(20, 30)
     group = batches(sentences, args.batch_size, bucket=False)[0]
     char_ids = tf.constant(batch_to_char_ids(group))

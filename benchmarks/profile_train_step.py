@@ -59,18 +59,23 @@ def main(argv=None):
     import keras
     import tensorflow as tf
 
+    from keras_elmo.conversion.bilm_options import config_to_options
+    from keras_elmo.layers.softmax_losses import sample_log_uniform
+    from keras_elmo.models.elmo import ELMo
     from keras_elmo.models.elmo_language_model import ELMoLanguageModel
-    from keras_elmo.models.elmo_presets import preset_options
-    from keras_elmo.training.losses import sample_log_uniform
+    from keras_elmo.presets import builtin_preset_config
 
     emit({"benchmark": "machine", **machine_info(), "threads": threads})
     vocabulary, data = training_batches(
         args.vocab_size, args.batch_size, args.unroll_steps, args.seed, 3
     )
     keras.utils.set_random_seed(args.seed)
-    options = preset_options(args.preset)
+    options = config_to_options(builtin_preset_config(args.preset))
+    elmo = ELMo.from_preset(
+        args.preset, load_weights=False, dropout=0.1, name="elmo"
+    )
     model = ELMoLanguageModel(
-        options,
+        elmo,
         vocab_size=len(vocabulary),
         num_negative_samples=args.num_negative_samples,
         seed=args.seed,

@@ -32,7 +32,7 @@ from benchmarks.common import median
 
 def parse_args(argv=None):
     parser = base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="small")
+    parser.add_argument("--preset", default="elmo_small_en")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--sentences", type=int, default=256)
     return parser.parse_args(argv)
@@ -47,12 +47,11 @@ def main(argv=None):
 
     from keras_elmo.inference.token_embedding_cache import TokenEmbeddingCache
     from keras_elmo.models.elmo import ELMo
-    from keras_elmo.models.elmo_presets import preset_options
     from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
 
     emit({"benchmark": "machine", **machine_info(), "threads": threads})
     keras.utils.set_random_seed(args.seed)
-    model = ELMo(preset_options(args.preset))
+    model = ELMo.from_preset(args.preset, load_weights=False)
     sentences = corpus_sentences(20, 30)[: args.sentences]
     groups = batches(sentences, args.batch_size, bucket=True)
     vocabulary = sorted({token for sentence in sentences for token in sentence})

@@ -45,7 +45,7 @@ SPECIAL_TOKENS = ["<S>", "</S>", "<UNK>"]
 
 def add_step_arguments(parser):
     """The train-step setting shared by the training benchmarks."""
-    parser.add_argument("--preset", default="small")
+    parser.add_argument("--preset", default="elmo_small_en")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--unroll-steps", type=int, default=20)
     parser.add_argument("--vocab-size", type=int, default=100_000)
@@ -130,8 +130,10 @@ def main(argv=None):
     import keras
     import numpy as np
 
+    from keras_elmo.conversion.bilm_options import config_to_options
+    from keras_elmo.models.elmo import ELMo
     from keras_elmo.models.elmo_language_model import ELMoLanguageModel
-    from keras_elmo.models.elmo_presets import preset_options
+    from keras_elmo.presets import builtin_preset_config
 
     emit({"benchmark": "machine", **machine_info(), "threads": threads})
     steps = args.warmup_steps + args.repeats
@@ -140,10 +142,14 @@ def main(argv=None):
     )
 
     keras.utils.set_random_seed(args.seed)
-    options = preset_options(args.preset)
+    options = config_to_options(builtin_preset_config(args.preset))
     policy = "mixed_bfloat16" if args.dtype == "bfloat16" else "float32"
+    # bilm-tf's dropout (0.1) on the LSTM inputs, as the trainer uses.
+    elmo = ELMo.from_preset(
+        args.preset, load_weights=False, dropout=0.1, dtype=policy, name="elmo"
+    )
     model = ELMoLanguageModel(
-        options,
+        elmo,
         vocab_size=len(vocabulary),
         num_negative_samples=args.num_negative_samples,
         seed=args.seed,

@@ -67,7 +67,7 @@ def load_elmo(args):
         return keras_elmo.ELMoEmbedding.from_bilm_hdf5(
             args.options, args.weights, **kwargs
         )
-    return keras_elmo.ELMoEmbedding.from_pretrained(args.model, **kwargs)
+    return keras_elmo.ELMoEmbedding.from_preset(args.model, **kwargs)
 
 
 def build_model(elmo, num_classes, lstm_units=64, run_eagerly=False):

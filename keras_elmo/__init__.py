@@ -1,52 +1,48 @@
 """keras_elmo: ELMo contextual word vectors as Keras 3 layers.
 
-The public API: the layers (`CharCNNEncoder`, `BiLM`, `WeightedLayerMix`),
-the `ELMo` model that loads and writes the original weights, and the
+The public API: the `ELMo` model (`ELMo.from_preset` loads the official
+models by name), `ELMoEmbedding` for task models, `ELMoEmbedder` for NumPy
+vectors, `ELMoLanguageModel` for pretraining, the layers, and the
 character-id preprocessing.
+
+Names are imported on first use, so `import keras_elmo` (and
+`import keras_elmo.preprocessing`) does not import TensorFlow; see
+docs/api.md for the package layering.
 """
 
-from keras_elmo import conversion
-from keras_elmo import export
-from keras_elmo import inference
-from keras_elmo import layers
-from keras_elmo import models
-from keras_elmo import preprocessing
-from keras_elmo import training
-from keras_elmo.inference import ELMoEmbedder
-from keras_elmo.layers import BiLM
-from keras_elmo.layers import CharCNNEncoder
-from keras_elmo.layers import WeightedLayerMix
-from keras_elmo.models import ELMo
-from keras_elmo.models import ELMoEmbedding
-from keras_elmo.models import ELMoLanguageModel
-from keras_elmo.models import preset_options
-from keras_elmo.models import remove_sentence_markers
-from keras_elmo.preprocessing import ElmoCharacterTokenizer
-from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
-from keras_elmo.training import build_vocabulary
-from keras_elmo.training import load_vocabulary
+from keras_elmo.utils.lazy_exports import lazy_exports
 from keras_elmo.version import __version__
 
-__all__ = [
-    "BiLM",
-    "CharCNNEncoder",
-    "ELMo",
-    "ELMoEmbedder",
-    "ELMoEmbedding",
-    "ELMoLanguageModel",
-    "ElmoCharacterTokenizer",
-    "WeightedLayerMix",
-    "__version__",
-    "batch_to_char_ids",
-    "build_vocabulary",
-    "load_vocabulary",
-    "preset_options",
-    "preprocessing",
-    "training",
-    "conversion",
-    "export",
-    "inference",
-    "layers",
-    "models",
-    "remove_sentence_markers",
-]
+# Public name -> module that defines it (imported on first access).
+_LAZY_EXPORTS = {
+    "BiLM": "keras_elmo.layers.bi_lm",
+    "CharCNNEncoder": "keras_elmo.layers.char_cnn_encoder",
+    "WeightedLayerMix": "keras_elmo.layers.weighted_layer_mix",
+    "ELMo": "keras_elmo.models.elmo",
+    "ELMoEmbedding": "keras_elmo.models.elmo_embedding",
+    "ELMoLanguageModel": "keras_elmo.models.elmo_language_model",
+    "remove_sentence_markers": "keras_elmo.models.sentence_markers",
+    "ELMoEmbedder": "keras_elmo.inference.elmo_embedder",
+    "ElmoCharacterTokenizer": (
+        "keras_elmo.preprocessing.elmo_character_tokenizer"
+    ),
+    "batch_to_char_ids": "keras_elmo.preprocessing.elmo_characters",
+    "build_vocabulary": "keras_elmo.preprocessing.word_vocabulary",
+    "load_vocabulary": "keras_elmo.preprocessing.word_vocabulary",
+    # Subpackages.
+    "conversion": "keras_elmo.conversion",
+    "export": "keras_elmo.export",
+    "inference": "keras_elmo.inference",
+    "layers": "keras_elmo.layers",
+    "metrics": "keras_elmo.metrics",
+    "models": "keras_elmo.models",
+    "preprocessing": "keras_elmo.preprocessing",
+    "presets": "keras_elmo.presets",
+    "serving": "keras_elmo.serving",
+    "training": "keras_elmo.training",
+}
+
+__all__ = ["__version__", *_LAZY_EXPORTS]
+
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY_EXPORTS)

@@ -1,15 +1,18 @@
-"""Package a training run as a shipped model in `saved_models/<name>/`.
+"""Package a training run as a shipped preset (and a TF Serving version).
 
-Writes `options.json` + `weights.hdf5` (the original ELMo format, biLM
-only: the softmax stays with the run), a TF Serving version directory
-`1/`, and `metrics.json` with the measured held-out perplexities of the
-model and of a unigram baseline on the same targets. The model card
-(`README.md`) quotes `metrics.json`.
+Writes the preset directory: `options.json` + `weights.hdf5` (the original
+ELMo format, biLM only: the softmax stays with the run) and
+`metadata.json`, whose `metrics` are the measured held-out perplexities of
+the model and of a unigram baseline on the same targets; the other
+metadata entries and the model card (`README.md`, which quotes the
+metrics) of an existing preset are kept. With `--serving-dir`, also a TF
+Serving version directory `1/` there.
 
 Usage:
 
     python scripts/package_pretrained_model.py RUN_DIR HELDOUT_FILE \
-        saved_models/elmo_english_small
+        keras_elmo/presets/elmo_english_small \
+        --serving-dir saved_models/elmo_english_small
 """
 
 import argparse
@@ -18,6 +21,7 @@ import glob
 import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 
@@ -58,15 +62,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir")
     parser.add_argument("heldout_file")
-    parser.add_argument("destination")
+    parser.add_argument("destination", help="the preset directory")
+    parser.add_argument(
+        "--serving-dir", help="also write TF Serving version 1/ here"
+    )
     args = parser.parse_args(argv)
 
     from keras_elmo.export.saved_model import export_saved_model
     from keras_elmo.models.elmo import ELMo
-    from keras_elmo.training.export import export_checkpoint
+    from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
+    from keras_elmo.presets import resolve_preset
+    from keras_elmo.training.checkpoints import export_checkpoint
     from keras_elmo.training.perplexity import evaluate_perplexity
-    from keras_elmo.training.vocabulary import load_vocabulary
-    from keras_elmo.utils.atomic import atomic_path
 
     with open(os.path.join(args.run_dir, "training_config.json")) as f:
         config = json.load(f)
@@ -83,27 +90,30 @@ def main(argv=None):
         baseline, targets = unigram_perplexity(
             vocabulary, train_files, args.heldout_file
         )
-        model = ELMo.from_bilm_hdf5(
-            os.path.join(full, "options.json"),
-            os.path.join(full, "weights.hdf5"),
-        )
-        with atomic_path(args.destination, directory=True) as tmp:
-            model.save_bilm_hdf5(
-                os.path.join(tmp, "weights.hdf5"),
-                os.path.join(tmp, "options.json"),
+        model = ELMo.from_preset(full)
+        summary = {
+            "heldout_perplexity": metrics,
+            "unigram_baseline_perplexity": baseline,
+            "heldout_target_tokens_per_direction": targets,
+            "vocabulary_size": len(vocabulary),
+            "parameters_bilm": int(
+                sum(math.prod(w.shape) for w in model.weights)
+            ),
+        }
+        metadata, card = {}, None
+        if os.path.isdir(args.destination):
+            previous = resolve_preset(args.destination)
+            metadata = previous.metadata()
+            card = previous.file("README.md", required=False)
+        metadata.update(metrics=summary, parameters=summary["parameters_bilm"])
+        with tempfile.TemporaryDirectory() as keep:
+            if card is not None:  # copied before the directory is replaced
+                card = shutil.copy(card, os.path.join(keep, "README.md"))
+            model.save_to_preset(
+                args.destination, metadata=metadata, model_card=card
             )
-            export_saved_model(model, tmp, version=1)
-            summary = {
-                "heldout_perplexity": metrics,
-                "unigram_baseline_perplexity": baseline,
-                "heldout_target_tokens_per_direction": targets,
-                "vocabulary_size": len(vocabulary),
-                "parameters_bilm": int(
-                    sum(math.prod(w.shape) for w in model.weights)
-                ),
-            }
-            with open(os.path.join(tmp, "metrics.json"), "w") as f:
-                json.dump(summary, f, indent=2)
+        if args.serving_dir:
+            export_saved_model(model, args.serving_dir, version=1)
     print(json.dumps(summary, indent=2))
     return 0
 

@@ -16,7 +16,7 @@ Output (in `--output-dir`):
   split by single spaces, 1B Word Benchmark style, case kept);
 - `heldout.txt`: the held-out sentences (a random ~1%);
 - `vocab.txt`: the vocabulary of the training shards, by
-  `keras_elmo.training.vocabulary.build_vocabulary`;
+  `keras_elmo.preprocessing.word_vocabulary.build_vocabulary`;
 - `stats.json`: tokens and sentences per source and split, the licenses,
   package versions and the SHA-256 of each output file.
 
@@ -624,7 +624,7 @@ def main(argv=None):
     )
     vocabulary_stats = None
     if not args.no_vocabulary:
-        from keras_elmo.training.vocabulary import build_vocabulary
+        from keras_elmo.preprocessing.word_vocabulary import build_vocabulary
 
         vocabulary = build_vocabulary(
             [

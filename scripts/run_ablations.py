@@ -25,7 +25,7 @@ resumes.
 
 Usage:
 
-    python scripts/run_ablations.py --model saved_models/elmo_english_small \\
+    python scripts/run_ablations.py --model elmo_english_small \\
         --data-dir data/ablation --output-dir runs/ablations
 """
 
@@ -149,8 +149,11 @@ def parse_args(argv=None):
     if args.model:
         if args.options or args.weights:
             parser.error("use either --model or --options/--weights")
-        args.options = os.path.join(args.model, "options.json")
-        args.weights = os.path.join(args.model, "weights.hdf5")
+        from keras_elmo.presets import resolve_preset
+
+        preset = resolve_preset(args.model)
+        args.options = str(preset.options_file)
+        args.weights = str(preset.weights_file)
     elif not (args.options and args.weights):
         parser.error("give --model DIR, or --options and --weights")
     if args.limit is None:

@@ -18,7 +18,7 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from keras_elmo.training.vocabulary import build_vocabulary
+    from keras_elmo.preprocessing.word_vocabulary import build_vocabulary
 
     tokens = build_vocabulary(
         args.files,

@@ -14,8 +14,9 @@ def add_parser(subparsers):
     model = parser.add_mutually_exclusive_group(required=True)
     model.add_argument(
         "--model",
-        help="model directory or name under saved_models/ "
-        "(options.json + weights.hdf5)",
+        help="a preset: a built-in name (e.g. elmo_english_small, "
+        "elmo_original_en), a preset directory (options.json + "
+        "weights.hdf5), or an http(s):// or file:// URL of one",
     )
     model.add_argument(
         "--options", help="original options.json (with --weights)"
@@ -65,7 +66,7 @@ def run(args):
         "max_tokens_per_batch": args.max_tokens_per_batch,
     }
     if args.model:
-        embedder = ELMoEmbedder.load(args.model, **batching)
+        embedder = ELMoEmbedder.from_preset(args.model, **batching)
     else:
         embedder = ELMoEmbedder.from_bilm_hdf5(
             args.options, args.weights, **batching

@@ -18,8 +18,10 @@ def add_parser(subparsers):
     model = parser.add_mutually_exclusive_group(required=True)
     model.add_argument(
         "--model",
-        help="model directory or name under saved_models/ "
-        "(options.json + weights.hdf5, optional layer_mix.json)",
+        help="a preset: a built-in name (e.g. elmo_english_small, "
+        "elmo_original_en), a preset directory (options.json + "
+        "weights.hdf5), or an http(s):// or file:// URL of one; its "
+        "layer_mix.json, if any, gives the elmo output",
     )
     model.add_argument(
         "--options", help="original options.json (with --weights)"
@@ -28,8 +30,8 @@ def add_parser(subparsers):
     parser.add_argument(
         "--output",
         help="saved_model: the base path the versions go under (default: "
-        "the --model directory); tflite: the .tflite file (default: "
-        "elmo[_QUANTIZATION].tflite in the --model directory)",
+        "a --model directory, else saved_models/NAME); tflite: the .tflite "
+        "file (default: elmo[_QUANTIZATION].tflite in that directory)",
     )
     parser.add_argument(
         "--version",

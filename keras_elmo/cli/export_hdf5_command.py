@@ -1,11 +1,12 @@
-"""`keras-elmo export-hdf5 OUTPUT_DIR DEST`: a training run -> hdf5 pair."""
+"""`keras-elmo export-hdf5 OUTPUT_DIR DEST`: a training run -> preset."""
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         "export-hdf5",
-        help="write a training run's latest checkpoint in the original "
-        "options.json + weights.hdf5 format",
+        help="write a training run's latest checkpoint as a preset "
+        "directory (options.json + weights.hdf5 in the original format, "
+        "vocabulary.txt, metadata.json)",
     )
     parser.add_argument("run_dir", help="OUTPUT_DIR of `keras-elmo train`")
     parser.add_argument("destination", help="directory to write")
@@ -13,8 +14,11 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from keras_elmo.training.export import export_checkpoint
+    from keras_elmo.training.checkpoints import export_checkpoint
 
     path = export_checkpoint(args.run_dir, args.destination)
-    print(f"Exported options.json, weights.hdf5 and vocabulary.txt to {path}")
+    print(
+        "Exported the preset (options.json, weights.hdf5, vocabulary.txt) "
+        f"to {path}"
+    )
     return 0

@@ -14,7 +14,10 @@ def add_parser(subparsers):
     parser.add_argument("--output-dir", required=True)
     architecture = parser.add_mutually_exclusive_group(required=True)
     architecture.add_argument(
-        "--preset", choices=("small", "medium", "original")
+        "--preset",
+        help="train the architecture of a preset from scratch: a built-in "
+        "name (elmo_small_en, elmo_medium_en, elmo_original_en, ...; no "
+        "download), a preset directory or URL",
     )
     architecture.add_argument("--options", help="options.json of the biLM")
     architecture.add_argument(

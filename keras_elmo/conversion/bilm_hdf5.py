@@ -217,4 +217,183 @@ def save_bilm_weights(model, weight_file):
                 arrays = [
                     np.asarray(v.numpy(), "float32") for v in port.variables
                 ]
-                f.create_dataset(port.key, data=port.to_file(arrays))
+                # No timestamps: the same weights give the same bytes.
+                f.create_dataset(
+                    port.key, data=port.to_file(arrays), track_times=False
+                )
+
+
+def expected_weight_shapes(config):
+    """The dataset shapes of the hdf5 file of an `ELMo` config.
+
+    Computed from the architecture alone, so a downloaded file can be
+    checked before any model is built. Equal to the shapes of
+    `weight_ports(ELMo(**config))` (tested).
+
+    Args:
+        config: dict. `ELMo` arguments (see
+            `keras_elmo.conversion.options_to_config`).
+
+    Returns:
+        A dict: dataset key -> shape tuple.
+
+    Example:
+
+    >>> expected_weight_shapes(config)["char_embed"]
+    (261, 16)
+    """
+    char_dim = config["character_embedding_dim"]
+    projection_dim = config["projection_dim"]
+    units = config["lstm_units"]
+    num_filters = sum(n for _, n in config["filters"])
+    # The file has no row for the padding id 0.
+    shapes = {"char_embed": (config["num_characters"] - 1, char_dim)}
+    for i, (width, n) in enumerate(config["filters"]):
+        shapes[f"CNN/W_cnn_{i}"] = (1, width, char_dim, n)
+        shapes[f"CNN/b_cnn_{i}"] = (n,)
+    for k in range(config["num_highway_layers"]):
+        for name in ("carry", "transform"):
+            shapes[f"CNN_high_{k}/W_{name}"] = (num_filters, num_filters)
+            shapes[f"CNN_high_{k}/b_{name}"] = (num_filters,)
+    if num_filters != projection_dim:
+        shapes["CNN_proj/W_proj"] = (num_filters, projection_dim)
+        shapes["CNN_proj/b_proj"] = (projection_dim,)
+    for direction_index in range(len(DIRECTIONS)):
+        for layer_index in range(config["num_layers"]):
+            prefix = (
+                f"RNN_{direction_index}/RNN/MultiRNNCell/Cell{layer_index}"
+                "/LSTMCell"
+            )
+            # Every LSTM input and output has `projection_dim` values
+            # (projection_dim <= lstm_units); W_0 stacks both.
+            shapes[f"{prefix}/W_0"] = (2 * projection_dim, 4 * units)
+            shapes[f"{prefix}/B"] = (4 * units,)
+            if projection_dim < units:
+                shapes[f"{prefix}/W_P_0"] = (units, projection_dim)
+    return shapes
+
+
+def check_weight_file(weight_file, config):
+    """Check that an hdf5 file holds the weights of an `ELMo` config.
+
+    Args:
+        weight_file: str or path-like. The hdf5 weights.
+        config: dict. `ELMo` arguments.
+
+    Raises:
+        ValueError: the file is not hdf5, or a dataset is missing or has
+            the wrong shape (naming the dataset and both shapes).
+
+    Example:
+
+    >>> check_weight_file("weights.hdf5", options_to_config(options))
+    """
+    with _open_hdf5(weight_file) as f:
+        for key, expected in expected_weight_shapes(config).items():
+            if key not in f or not isinstance(f[key], h5py.Dataset):
+                raise ValueError(
+                    f"ELMo weight file {weight_file} has no dataset "
+                    f"'{key}', which the options require."
+                )
+            if tuple(f[key].shape) != expected:
+                raise ValueError(
+                    f"Dataset '{key}' in {weight_file} has shape "
+                    f"{tuple(f[key].shape)}; the options require {expected}."
+                )
+
+
+SOFTMAX_WEIGHTS_KEY = "softmax/W"
+SOFTMAX_BIAS_KEY = "softmax/b"
+
+
+def has_softmax(weight_file):
+    """Whether an hdf5 weight file also holds the biLM's softmax.
+
+    Example:
+
+    >>> has_softmax("weights.hdf5")
+    False
+    """
+    with _open_hdf5(weight_file) as f:
+        return SOFTMAX_WEIGHTS_KEY in f and SOFTMAX_BIAS_KEY in f
+
+
+def softmax_rows(weight_file):
+    """The number of softmax rows (the vocabulary size) of a weight file.
+
+    Example:
+
+    >>> softmax_rows("weights.hdf5")
+    37296
+    """
+    with _open_hdf5(weight_file) as f:
+        if SOFTMAX_WEIGHTS_KEY not in f:
+            raise ValueError(
+                f"{weight_file} has no dataset '{SOFTMAX_WEIGHTS_KEY}': it "
+                "holds a biLM without its softmax."
+            )
+        return int(f[SOFTMAX_WEIGHTS_KEY].shape[0])
+
+
+def load_softmax_weights(head, weight_file):
+    """Fill a `SampledSoftmaxHead` from `softmax/W` and `softmax/b`.
+
+    keras_elmo stores the shared softmax of a trained language model next
+    to the biLM (other toolkits ignore these datasets).
+
+    Args:
+        head: a built `keras_elmo.layers.SampledSoftmaxHead`.
+        weight_file: str. The hdf5 file.
+
+    Raises:
+        ValueError: the datasets are missing, or their shapes do not match
+            the head (whose rows are the vocabulary).
+
+    Example:
+
+    >>> load_softmax_weights(lm.softmax, "weights.hdf5")
+    """
+    with _open_hdf5(weight_file) as f:
+        for key in (SOFTMAX_WEIGHTS_KEY, SOFTMAX_BIAS_KEY):
+            if key not in f:
+                raise ValueError(
+                    f"{weight_file} has no dataset '{key}': it holds a biLM "
+                    "without its softmax, which a language model needs."
+                )
+        for key, variable in (
+            (SOFTMAX_WEIGHTS_KEY, head.softmax_weights),
+            (SOFTMAX_BIAS_KEY, head.softmax_bias),
+        ):
+            expected = tuple(variable.shape)
+            if tuple(f[key].shape) != expected:
+                raise ValueError(
+                    f"Dataset '{key}' in {weight_file} has shape "
+                    f"{tuple(f[key].shape)}, but the vocabulary and the "
+                    f"biLM need {expected}: use the vocabulary the model "
+                    "was trained with."
+                )
+        weights, bias = f[SOFTMAX_WEIGHTS_KEY][...], f[SOFTMAX_BIAS_KEY][...]
+    head.softmax_weights.assign(weights)
+    head.softmax_bias.assign(bias)
+
+
+def save_softmax_weights(head, weight_file):
+    """Add `softmax/W` and `softmax/b` of a softmax head to an hdf5 file.
+
+    The file must exist (written by `save_bilm_weights`); write it in a
+    temporary place and move it when complete, as `save_to_preset` does.
+
+    Example:
+
+    >>> save_softmax_weights(lm.softmax, "weights.hdf5")
+    """
+    with h5py.File(weight_file, "a") as f:
+        for key, variable in (
+            (SOFTMAX_WEIGHTS_KEY, head.softmax_weights),
+            (SOFTMAX_BIAS_KEY, head.softmax_bias),
+        ):
+            f.create_dataset(
+                key,
+                data=np.asarray(variable.numpy(), "float32"),
+                track_times=False,
+            )

@@ -5,16 +5,26 @@ import os
 from keras_elmo.export.saved_model import export_saved_model
 from keras_elmo.export.tflite import QUANTIZATIONS
 from keras_elmo.export.tflite import export_tflite
+from keras_elmo.inference.elmo_embedder import ELMoEmbedder
+from keras_elmo.models.elmo import ELMo
 
 FORMATS = ("saved_model", "tflite")
 
 
-def _default_output(format, model_dir, quantization):
+def _default_output(format, handle, quantization):
+    if os.path.isdir(handle):
+        # A user's preset directory holds its TF Serving versions (1/,
+        # 2/, ...) and TFLite files.
+        base = handle
+    else:
+        # A built-in name or a URL: never write into the package or the
+        # download cache, but to ./saved_models/<name> (TF Serving layout).
+        name = handle.rstrip("/").rsplit("/", 1)[-1]
+        base = os.path.join("saved_models", name)
     if format == "saved_model":
-        # Model directories hold their TF Serving versions (1/, 2/, ...).
-        return str(model_dir)
+        return base
     suffix = f"_{quantization}" if quantization else ""
-    return os.path.join(model_dir, f"elmo{suffix}.tflite")
+    return os.path.join(base, f"elmo{suffix}.tflite")
 
 
 def export_from_files(
@@ -33,11 +43,13 @@ def export_from_files(
             `export_saved_model`) or `"tflite"` (see `export_tflite`).
         output: str or None. The SavedModel base path (versions are written
             under it) or the `.tflite` file. With `model`, defaults to the
-            model directory itself (SavedModel) or `elmo[_<quantization>]
-            .tflite` inside it; required with `options_file`.
-        model: str or None. A model directory or name (see
-            `keras_elmo.inference.resolve_model_dir`); its trained
-            `layer_mix.json`, if any, gives the `elmo` output.
+            preset directory itself (SavedModel) or `elmo[_<quantization>]
+            .tflite` inside it, and for a built-in name or URL to
+            `saved_models/<name>` under the working directory; required
+            with `options_file`.
+        model: str or None. A preset handle: a built-in name, a preset
+            directory or a URL (see `keras_elmo.ELMo.from_preset`); its
+            trained `layer_mix.json`, if any, gives the `elmo` output.
         options_file: str or None. An original `options.json`, with
             `weight_file` (instead of `model`).
         weight_file: str or None. The original hdf5 weights.
@@ -54,9 +66,6 @@ def export_from_files(
                       options_file="options.json", weight_file="w.hdf5")
     ```
     """
-    from keras_elmo.inference.elmo_embedder import ELMoEmbedder
-    from keras_elmo.inference.model_store import resolve_model_dir
-
     if format not in FORMATS:
         raise ValueError(
             f"`format` must be one of {FORMATS}. Received: format={format!r}"
@@ -83,11 +92,10 @@ def export_from_files(
             f"model={model!r}, options_file={options_file!r}"
         )
     if model is not None:
-        model_dir = resolve_model_dir(model)
-        embedder = ELMoEmbedder.load(model_dir)
+        embedder = ELMoEmbedder.from_preset(model)
         elmo, layer_mix = embedder.model, embedder.layer_mix
         if output is None:
-            output = _default_output(format, model_dir, quantization)
+            output = _default_output(format, str(model), quantization)
     else:
         if weight_file is None:
             raise ValueError("`options_file` needs `weight_file` (the hdf5).")
@@ -95,8 +103,6 @@ def export_from_files(
             raise ValueError(
                 "`output` is required when exporting from `options_file`."
             )
-        from keras_elmo.models.elmo import ELMo
-
         elmo = ELMo.from_bilm_hdf5(options_file, weight_file)
         layer_mix = None
     if format == "saved_model":

@@ -1,7 +1,6 @@
 """Embedding text with a trained ELMo."""
 
 from keras_elmo.inference.elmo_embedder import ELMoEmbedder
-from keras_elmo.inference.model_store import resolve_model_dir
 from keras_elmo.inference.token_embedding_cache import TokenEmbeddingCache
 from keras_elmo.inference.token_embedding_cache import dump_token_embeddings
 
@@ -9,5 +8,4 @@ __all__ = [
     "ELMoEmbedder",
     "TokenEmbeddingCache",
     "dump_token_embeddings",
-    "resolve_model_dir",
 ]

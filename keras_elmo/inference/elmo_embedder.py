@@ -4,21 +4,18 @@ import json
 import os
 
 import h5py
-import numpy as np
 import tensorflow as tf
 import tqdm
 
-from keras_elmo.inference.model_store import OPTIONS_FILE
-from keras_elmo.inference.model_store import WEIGHTS_FILE
-from keras_elmo.inference.model_store import resolve_model_dir
 from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.sentence_markers import remove_sentence_markers
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from keras_elmo.presets.preset_directory import write_preset
+from keras_elmo.presets.preset_handles import resolve_preset
 from keras_elmo.utils.atomic import atomic_path
 
 OUTPUTS = ("all", "top", "average", "elmo")
-LAYER_MIX_FILE = "layer_mix.json"
 
 
 def _tokens(sentence, index):
@@ -56,7 +53,7 @@ class ELMoEmbedder:
     Example:
 
     ```python
-    embedder = keras_elmo.ELMoEmbedder.load("elmo_english_small")
+    embedder = keras_elmo.ELMoEmbedder.from_preset("elmo_english_small")
     vectors = embedder.embed_sentences(["The cat sat .", "Hello !"])
     vectors[0].shape  # (3, 4, 2 * projection_dim)
     ```
@@ -95,35 +92,44 @@ class ELMoEmbedder:
         self._forward = forward
 
     @classmethod
-    def load(cls, name_or_path, **kwargs):
-        """Load a model directory (`saved_models/<name>` or a path).
+    def from_preset(cls, handle, **kwargs):
+        """An embedder of a preset: a built-in name, a directory or a URL.
 
         Args:
-            name_or_path: str. See `keras_elmo.inference.resolve_model_dir`.
-            **kwargs: other `ELMoEmbedder` arguments (`batch_size`).
+            handle: str. See `keras_elmo.ELMo.from_preset`.
+            **kwargs: other `ELMoEmbedder` arguments (`batch_size`, ...).
 
         Returns:
-            An `ELMoEmbedder`; the trained layer mix of the directory's
-            `layer_mix.json` is used for `output="elmo"` when present.
+            An `ELMoEmbedder`; the preset's trained `layer_mix.json`, when
+            present, gives `output="elmo"`.
 
         Example:
 
-        >>> embedder = ELMoEmbedder.load("saved_models/elmo_english_small")
+        >>> embedder = ELMoEmbedder.from_preset("elmo_english_small")
         """
-        directory = resolve_model_dir(name_or_path)
-        model = ELMo.from_bilm_hdf5(
-            directory / OPTIONS_FILE, directory / WEIGHTS_FILE
-        )
+        preset = resolve_preset(handle)
+        model = ELMo.from_preset_directory(preset)
         layer_mix = None
-        if (directory / LAYER_MIX_FILE).is_file():
-            with open(directory / LAYER_MIX_FILE, encoding="utf-8") as f:
-                mix = json.load(f)
+        mix = preset.layer_mix()
+        if mix is not None:
             layer_mix = WeightedLayerMix(num_layers=model.num_layers + 1)
             layer_mix.build((None, model.num_layers + 1, None, None))
-            layer_mix.set_weights(
-                [np.asarray(mix["scalar_weights"]), np.asarray(mix["gamma"])]
-            )
+            layer_mix.set_mix(*mix)
         return cls(model, layer_mix=layer_mix, **kwargs)
+
+    def save_to_preset(self, preset_dir, metadata=None, model_card=None):
+        """Write the biLM and the layer mix as a preset, atomically.
+
+        Example:
+
+        >>> embedder.save_to_preset("my_elmo")
+        """
+        with write_preset(preset_dir) as writer:
+            self.model.write_preset_files(writer, metadata, model_card)
+            writer.write_layer_mix(
+                self.layer_mix.scalar_weights[0].numpy(),
+                self.layer_mix.gammas[0].numpy(),
+            )
 
     @classmethod
     def from_bilm_hdf5(cls, options_file, weight_file, **kwargs):

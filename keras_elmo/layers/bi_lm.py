@@ -3,13 +3,13 @@
 import keras
 from keras import ops
 
-from keras_elmo.api_export import keras_elmo_export
+from keras_elmo.api_export import keras_elmo_serializable
 from keras_elmo.layers.projected_lstm import ProjectedLSTM
 
 DIRECTIONS = ("forward", "backward")
 
 
-@keras_elmo_export("keras_elmo.layers.BiLM")
+@keras_elmo_serializable
 class BiLM(keras.layers.Layer):
     """Stacked forward and backward LSTMs returning every biLM layer.
 

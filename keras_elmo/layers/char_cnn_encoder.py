@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_elmo.api_export import keras_elmo_export
+from keras_elmo.api_export import keras_elmo_serializable
 from keras_elmo.layers.highway import Highway
 from keras_elmo.preprocessing.elmo_characters import MAX_CHARACTERS_PER_TOKEN
 from keras_elmo.preprocessing.elmo_characters import N_CHARACTERS
@@ -16,7 +16,7 @@ _ACTIVATIONS = ("relu", "tanh")
 _POSITION_BLOCK = 8
 
 
-@keras_elmo_export("keras_elmo.layers.CharCNNEncoder")
+@keras_elmo_serializable
 class CharCNNEncoder(keras.layers.Layer):
     """Context-free token vectors from characters (ELMo's token encoder).
 

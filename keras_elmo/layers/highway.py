@@ -3,10 +3,10 @@
 import keras
 from keras import ops
 
-from keras_elmo.api_export import keras_elmo_export
+from keras_elmo.api_export import keras_elmo_serializable
 
 
-@keras_elmo_export("keras_elmo.layers.Highway")
+@keras_elmo_serializable
 class Highway(keras.layers.Layer):
     """One highway layer as in the original bilm-tf character encoder.
 

@@ -3,10 +3,10 @@
 import keras
 from keras import ops
 
-from keras_elmo.api_export import keras_elmo_export
+from keras_elmo.api_export import keras_elmo_serializable
 
 
-@keras_elmo_export("keras_elmo.layers.ProjectedLSTM")
+@keras_elmo_serializable
 class ProjectedLSTM(keras.layers.Layer):
     """One direction of one biLM layer: an LSTM with a projected output.
 

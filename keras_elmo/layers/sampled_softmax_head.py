@@ -6,11 +6,11 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_elmo.api_export import keras_elmo_export
-from keras_elmo.training.losses import default_num_draws
-from keras_elmo.training.losses import full_softmax_loss
-from keras_elmo.training.losses import sampled_softmax_loss
-from keras_elmo.training.losses import softmax_logits
+from keras_elmo.api_export import keras_elmo_serializable
+from keras_elmo.layers.softmax_losses import default_num_draws
+from keras_elmo.layers.softmax_losses import full_softmax_loss
+from keras_elmo.layers.softmax_losses import sampled_softmax_loss
+from keras_elmo.layers.softmax_losses import softmax_logits
 
 
 def _check_positive_int(value, name):
@@ -25,7 +25,7 @@ def _check_positive_int(value, name):
     return int(value)
 
 
-@keras_elmo_export("keras_elmo.layers.SampledSoftmaxHead")
+@keras_elmo_serializable
 class SampledSoftmaxHead(keras.layers.Layer):
     """Softmax over the word vocabulary that scores the biLM's predictions.
 
@@ -42,7 +42,7 @@ class SampledSoftmaxHead(keras.layers.Layer):
       decreasing frequency, logits corrected by the log of the expected
       counts, accidental hits removed. The sampler is written with plain
       tensor ops so that a whole train step compiles with
-      `jit_compile=True`; see `keras_elmo.training.losses` for the
+      `jit_compile=True`; see `keras_elmo.layers.softmax_losses` for the
       sampling scheme and its exact correction. Each call draws new
       negatives, so calling the layer once per direction samples each
       direction separately, as bilm-tf does;
@@ -73,7 +73,7 @@ class SampledSoftmaxHead(keras.layers.Layer):
         seed: int or None. Seed of the negative sampler. Defaults to `None`.
         sampler_dtype: `"float64"` or `"float32"`. Precision of the
             sampler's inverse CDF; `"float32"` uses no float64 op, for TPUs
-            (see `keras_elmo.training.losses`). Defaults to `"float64"`.
+            (see `keras_elmo.layers.softmax_losses`). Defaults to `"float64"`.
         **kwargs: other `keras.layers.Layer` arguments (`name`, `dtype`,
             ...).
 
@@ -87,7 +87,7 @@ class SampledSoftmaxHead(keras.layers.Layer):
     Returns:
         float32 tensor of shape `(batch, tokens)`: the per-token negative
         log-likelihood, 0 where `labels < 0`. Reduce it with
-        `keras_elmo.training.losses.masked_mean(losses, labels)`.
+        `keras_elmo.layers.softmax_losses.masked_mean(losses, labels)`.
 
     Masking: positions are masked through `labels` only (`-1`); they get a
     loss of 0 and no gradient. Keras masks on `hidden` are not used.

@@ -1,13 +1,14 @@
 import keras
+import numpy as np
 from keras import ops
 
-from keras_elmo.api_export import keras_elmo_export
+from keras_elmo.api_export import keras_elmo_serializable
 
 # Variance epsilon of bilm-tf `weight_layers` and AllenNLP `ScalarMix`.
 LAYER_NORM_EPSILON = 1e-12
 
 
-@keras_elmo_export("keras_elmo.layers.WeightedLayerMix")
+@keras_elmo_serializable
 class WeightedLayerMix(keras.layers.Layer):
     """Softmax-weighted sum of biLM layers, scaled by `gamma` (ELMo eq. 1).
 
@@ -220,6 +221,32 @@ class WeightedLayerMix(keras.layers.Layer):
         )
         # (batch, tokens, dim)
         self.dropout_layer.build((inputs_shape[0],) + tuple(inputs_shape[2:]))
+
+    def set_mix(self, scalar_weights, gamma):
+        """Set every mix to trained values (e.g. a preset's layer_mix.json).
+
+        Args:
+            scalar_weights: array `(num_layers,)` of the pre-softmax mixing
+                scalars (ignored with `use_top_only`, or when fixed by
+                `initial_scalar_weights`).
+            gamma: array `(1,)` or float, the scale.
+
+        Example:
+
+        >>> mix.set_mix(np.zeros(3), [1.0])
+        """
+        scalar_weights = np.asarray(scalar_weights, "float32")
+        if scalar_weights.shape != (self.num_layers,):
+            raise ValueError(
+                f"`scalar_weights` must have shape ({self.num_layers},), one "
+                "per mixed layer. Received: "
+                f"scalar_weights.shape={scalar_weights.shape}"
+            )
+        gamma = np.asarray(gamma, "float32").reshape((1,))
+        for k in range(self.num_outputs):
+            if self.scalar_weights and self.initial_scalar_weights is None:
+                self.scalar_weights[k].assign(scalar_weights)
+            self.gammas[k].assign(gamma)
 
     def _layer_norm(self, x, mask):
         # x: (batch, num_layers, tokens, dim); mask: (batch, tokens) or None.

@@ -3,10 +3,10 @@
 import keras
 from keras import ops
 
-from keras_elmo.api_export import keras_elmo_export
+from keras_elmo.api_export import keras_elmo_serializable
 
 
-@keras_elmo_export("keras_elmo.training.Perplexity")
+@keras_elmo_serializable
 class Perplexity(keras.metrics.Metric):
     """Corpus perplexity `exp(sum(nll) / number of targets)`.
 
@@ -21,7 +21,7 @@ class Perplexity(keras.metrics.Metric):
     Example:
 
     ```python
-    metric = keras_elmo.training.Perplexity()
+    metric = keras_elmo.metrics.Perplexity()
     metric.update_state(nll_sum=ops.log(4.0) * 3, count=3)
     metric.result()  # 4.0
     ```

@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_elmo.api_export import keras_elmo_export
+from keras_elmo.api_export import keras_elmo_serializable
 from keras_elmo.conversion.bilm_hdf5 import load_bilm_weights
 from keras_elmo.conversion.bilm_hdf5 import save_bilm_weights
 from keras_elmo.conversion.bilm_options import config_to_options
@@ -13,6 +13,12 @@ from keras_elmo.layers.bi_lm import BiLM
 from keras_elmo.layers.char_cnn_encoder import CharCNNEncoder
 from keras_elmo.preprocessing.elmo_characters import MAX_CHARACTERS_PER_TOKEN
 from keras_elmo.preprocessing.elmo_characters import N_CHARACTERS
+from keras_elmo.presets.builtin_presets import BUILTIN_PRESETS
+from keras_elmo.presets.preset_directory import MODEL_CARD_FILE
+from keras_elmo.presets.preset_directory import write_preset
+from keras_elmo.presets.preset_handles import builtin_preset_config
+from keras_elmo.presets.preset_handles import builtin_preset_metadata
+from keras_elmo.presets.preset_handles import resolve_preset
 
 # The character CNN of every official English ELMo.
 OFFICIAL_FILTERS = (
@@ -26,7 +32,7 @@ OFFICIAL_FILTERS = (
 )
 
 
-@keras_elmo_export("keras_elmo.ELMo")
+@keras_elmo_serializable
 class ELMo(keras.Model):
     """The ELMo biLM: character ids in, every biLM layer out.
 
@@ -102,6 +108,9 @@ class ELMo(keras.Model):
     Reference:
         - [Peters et al., 2018](https://arxiv.org/abs/1802.05365)
     """
+
+    # Built-in preset name -> metadata (no network; see docs/presets.md).
+    presets = builtin_preset_metadata()
 
     def __init__(
         self,
@@ -218,6 +227,83 @@ class ELMo(keras.Model):
     def reset_states(self):
         """Zero the LSTM states carried between batches (`stateful=True`)."""
         self.bilm.reset_states()
+
+    @classmethod
+    def from_preset(cls, handle, load_weights=True, **kwargs):
+        """An `ELMo` from a preset: a built-in name, a directory or a URL.
+
+        Args:
+            handle: str. A name of `ELMo.presets` (the official models are
+                downloaded once into `$KERAS_HOME/keras_elmo/`), a preset
+                directory (`options.json` + `weights.hdf5`), or an
+                `http://`, `https://` or `file://` URL of one.
+            load_weights: bool. Load the trained weights; `False` gives the
+                architecture with fresh weights (no download for a built-in
+                name). Defaults to `True`.
+            **kwargs: other `ELMo` arguments (`stateful`, `dropout`,
+                `dtype`, `name`, ...).
+
+        Returns:
+            An `ELMo`.
+
+        Example:
+
+        ```python
+        model = keras_elmo.ELMo.from_preset("elmo_original_en")
+        model = keras_elmo.ELMo.from_preset("/data/my_elmo")
+        untrained = keras_elmo.ELMo.from_preset(
+            "elmo_small_en", load_weights=False)
+        ```
+        """
+        if not load_weights and handle in BUILTIN_PRESETS:
+            return cls(**{**builtin_preset_config(handle), **kwargs})
+        return cls.from_preset_directory(
+            resolve_preset(handle), load_weights=load_weights, **kwargs
+        )
+
+    @classmethod
+    def from_preset_directory(cls, preset, load_weights=True, **kwargs):
+        """An `ELMo` from a resolved `keras_elmo.presets.PresetDirectory`.
+
+        Example:
+
+        >>> model = ELMo.from_preset_directory(resolve_preset("my_elmo"))
+        """
+        model = cls(**{**preset.config(), **kwargs})
+        if load_weights:
+            load_bilm_weights(model, preset.weights_file)
+        return model
+
+    def save_to_preset(self, preset_dir, metadata=None, model_card=None):
+        """Write the model as a preset directory, atomically.
+
+        Writes `options.json`, `weights.hdf5` (original format) and
+        `metadata.json`; `ELMo.from_preset(preset_dir)` loads it back
+        exactly.
+
+        Args:
+            preset_dir: str. The directory (replaced as a whole if present).
+            metadata: dict or `None`. Entries for `metadata.json` (name,
+                language, training data, license, measured numbers).
+            model_card: str or `None`. A README.md to copy in.
+
+        Example:
+
+        ```python
+        model.save_to_preset("my_elmo", metadata={"language": "en"})
+        ```
+        """
+        with write_preset(preset_dir) as writer:
+            self.write_preset_files(writer, metadata, model_card)
+
+    def write_preset_files(self, writer, metadata=None, model_card=None):
+        """Write this model's preset files with a `PresetWriter`."""
+        self.save_bilm_hdf5(writer.weights_file, writer.options_file)
+        writer.write_metadata(
+            {"parameters": int(self.count_params()), **(metadata or {})}
+        )
+        if model_card is not None:
+            writer.copy_file(MODEL_CARD_FILE, model_card)
 
     @classmethod
     def from_bilm_hdf5(cls, options_file, weight_file, **kwargs):

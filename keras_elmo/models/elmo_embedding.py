@@ -3,18 +3,21 @@
 import keras
 from keras import ops
 
-from keras_elmo.api_export import keras_elmo_export
+from keras_elmo.api_export import keras_elmo_serializable
 from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.sentence_markers import remove_sentence_markers
 from keras_elmo.preprocessing.elmo_character_tokenizer import (
     ElmoCharacterTokenizer,
 )
+from keras_elmo.presets.builtin_presets import BUILTIN_PRESETS
+from keras_elmo.presets.preset_directory import write_preset
+from keras_elmo.presets.preset_handles import resolve_preset
 
 INPUT_TYPES = ("character_ids", "sentences")
 
 
-@keras_elmo_export("keras_elmo.ELMoEmbedding")
+@keras_elmo_serializable
 class ELMoEmbedding(keras.layers.Layer):
     """Contextual word vectors for a Keras task model (ELMo eq. 1).
 
@@ -144,21 +147,60 @@ class ELMoEmbedding(keras.layers.Layer):
         return cls(ELMo.from_bilm_hdf5(options_file, weight_file), **kwargs)
 
     @classmethod
-    def from_pretrained(cls, name_or_path, **kwargs):
-        """An `ELMoEmbedding` from a `saved_models/` model directory.
+    def from_preset(cls, handle, load_weights=True, **kwargs):
+        """An `ELMoEmbedding` of a preset's biLM and trained layer mix.
+
+        A preset's `layer_mix.json` (a mix trained for the `elmo` output)
+        initialises every mix, as `ELMoEmbedder.from_preset` uses it.
+
+        Args:
+            handle: str. A built-in name, a preset directory or a URL (see
+                `ELMo.from_preset`).
+            load_weights: bool. Load the trained biLM (and mix). Defaults
+                to `True`.
+            **kwargs: other `ELMoEmbedding` arguments.
 
         Example:
 
-        >>> layer = ELMoEmbedding.from_pretrained("elmo_english_small")
+        ```python
+        layer = keras_elmo.ELMoEmbedding.from_preset(
+            "elmo_english_small", input_type="sentences")
+        ```
         """
-        from keras_elmo.inference.model_store import OPTIONS_FILE
-        from keras_elmo.inference.model_store import WEIGHTS_FILE
-        from keras_elmo.inference.model_store import resolve_model_dir
-
-        directory = resolve_model_dir(name_or_path)
-        return cls.from_bilm_hdf5(
-            directory / OPTIONS_FILE, directory / WEIGHTS_FILE, **kwargs
+        if not load_weights and handle in BUILTIN_PRESETS:
+            return cls(ELMo.from_preset(handle, load_weights=False), **kwargs)
+        preset = resolve_preset(handle)
+        layer = cls(
+            ELMo.from_preset_directory(preset, load_weights=load_weights),
+            **kwargs,
         )
+        mix = preset.layer_mix() if load_weights else None
+        if mix is not None:
+            layer.layer_mix.set_mix(*mix)
+        return layer
+
+    def save_to_preset(self, preset_dir, metadata=None, model_card=None):
+        """Write the biLM and the layer mix as a preset, atomically.
+
+        The mix goes to `layer_mix.json`, so it needs one output.
+
+        Example:
+
+        >>> layer.save_to_preset("my_elmo")
+        """
+        if self.num_outputs != 1 or self.use_top_only:
+            raise ValueError(
+                "A preset holds one trained layer mix: save an "
+                "`ELMoEmbedding` with `num_outputs=1` and "
+                f"`use_top_only=False`. Received: num_outputs="
+                f"{self.num_outputs}, use_top_only={self.use_top_only}"
+            )
+        with write_preset(preset_dir) as writer:
+            self.elmo.write_preset_files(writer, metadata, model_card)
+            writer.write_layer_mix(
+                self.layer_mix.scalar_weights[0].numpy(),
+                self.layer_mix.gammas[0].numpy(),
+            )
 
     def _character_ids(self, inputs):
         if self.tokenizer is None:

@@ -6,10 +6,15 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from keras_elmo.api_export import keras_elmo_export
+from keras_elmo.api_export import keras_elmo_serializable
+from keras_elmo.conversion.bilm_hdf5 import load_softmax_weights
+from keras_elmo.conversion.bilm_hdf5 import save_softmax_weights
+from keras_elmo.conversion.bilm_hdf5 import softmax_rows
 from keras_elmo.layers.sampled_softmax_head import SampledSoftmaxHead
+from keras_elmo.metrics.perplexity import Perplexity
 from keras_elmo.models.elmo import ELMo
-from keras_elmo.training.metrics import Perplexity
+from keras_elmo.presets.preset_directory import write_preset
+from keras_elmo.presets.preset_handles import resolve_preset
 
 # Sparse (`tf.IndexedSlices`) gradients of at most this many elements in
 # dense form are made dense before clipping and Adagrad. Keras's sparse
@@ -34,7 +39,7 @@ def _densify_small(gradients, variables):
     return dense
 
 
-@keras_elmo_export("keras_elmo.ELMoLanguageModel")
+@keras_elmo_serializable
 class ELMoLanguageModel(keras.Model):
     """Pretrains (or fine-tunes) an `ELMo` biLM with `model.fit`.
 
@@ -62,7 +67,7 @@ class ELMoLanguageModel(keras.Model):
         seed: int or `None`. Seed of the negative sampler.
         sampler_dtype: `"float64"` or `"float32"`. Precision of the negative
             sampler; use `"float32"` on TPUs, which have no float64 (see
-            `keras_elmo.training.losses`). Defaults to `"float64"`.
+            `keras_elmo.layers.softmax_losses`). Defaults to `"float64"`.
         **kwargs: other `keras.Model` arguments (`name`, `dtype`, ...).
 
     Example:
@@ -130,6 +135,78 @@ class ELMoLanguageModel(keras.Model):
         self.forward_perplexity = Perplexity(name="forward_perplexity")
         self.backward_perplexity = Perplexity(name="backward_perplexity")
         self.gradient_norm = keras.metrics.Mean(name="gradient_norm")
+
+    @classmethod
+    def from_preset(cls, handle, **kwargs):
+        """A trained language model: a preset's biLM and softmax.
+
+        The preset must hold the softmax (`softmax/W`, `softmax/b` in
+        `weights.hdf5`), as `save_to_preset` and `keras-elmo train` write
+        it; its rows give the vocabulary size. The official models ship
+        without their softmax and load with `ELMo.from_preset` only.
+
+        Args:
+            handle: str. A built-in name, a preset directory or a URL (see
+                `ELMo.from_preset`).
+            **kwargs: other `ELMoLanguageModel` arguments
+                (`num_negative_samples`, `dropout`, `seed`, ...).
+
+        Raises:
+            ValueError: the preset has no softmax.
+
+        Example:
+
+        ```python
+        lm = keras_elmo.ELMoLanguageModel.from_preset("runs/en/export")
+        vocabulary = keras_elmo.presets.resolve_preset(
+            "runs/en/export").vocabulary()
+        ```
+        """
+        preset = resolve_preset(handle)
+        if not preset.has_softmax():
+            raise ValueError(
+                f"The ELMo preset {handle!r} has no softmax "
+                "(`softmax/W` and `softmax/b` in its weights.hdf5): it is a "
+                "biLM for embeddings (use `keras_elmo.ELMo.from_preset`). A "
+                "language model needs a preset written by "
+                "`ELMoLanguageModel.save_to_preset` or `keras-elmo train`."
+            )
+        vocab_size = softmax_rows(preset.weights_file)
+        elmo = ELMo.from_preset_directory(preset, name="elmo")
+        model = cls(elmo, vocab_size, **kwargs)
+        load_softmax_weights(model.softmax, preset.weights_file)
+        return model
+
+    def save_to_preset(
+        self, preset_dir, vocabulary=None, metadata=None, model_card=None
+    ):
+        """Write the biLM, its softmax and the vocabulary as a preset.
+
+        The biLM part loads everywhere the original format does; the
+        softmax is kept as `softmax/W` and `softmax/b` (other toolkits
+        ignore them). The directory appears atomically.
+
+        Args:
+            preset_dir: str. The directory (replaced if present).
+            vocabulary: list of str or `None`. The tokens of the softmax
+                rows, written to `vocabulary.txt`.
+            metadata: dict or `None`. Entries for `metadata.json`.
+            model_card: str or `None`. A README.md to copy in.
+
+        Example:
+
+        >>> lm.save_to_preset("runs/en/export", vocabulary=tokens)
+        """
+        if vocabulary is not None and len(vocabulary) != self.vocab_size:
+            raise ValueError(
+                f"`vocabulary` has {len(vocabulary)} tokens, but the "
+                f"softmax has {self.vocab_size} rows."
+            )
+        with write_preset(preset_dir) as writer:
+            self.elmo.write_preset_files(writer, metadata, model_card)
+            save_softmax_weights(self.softmax, writer.weights_file)
+            if vocabulary is not None:
+                writer.write_vocabulary(vocabulary)
 
     @property
     def metrics(self):

@@ -2,12 +2,12 @@
 
 from keras import ops
 
-from keras_elmo.api_export import keras_elmo_export
+from keras_elmo.api_export import keras_elmo_serializable
 
 _TIME_AXES = {"token_embeddings": 1, "layers": 2, "mask": 1}
 
 
-@keras_elmo_export("keras_elmo.remove_sentence_markers")
+@keras_elmo_serializable
 def remove_sentence_markers(outputs):
     """Drop the sentence-marker positions from `ELMo` outputs.
 

@@ -1,8 +1,8 @@
-"""ELMo input preprocessing: character ids in NumPy and in the TF graph.
+"""ELMo input preprocessing: character ids, word vocabularies.
 
-`elmo_characters` is pure Python/NumPy and imports no TensorFlow; the
-TensorFlow layers below are imported lazily, on first access, so that
-`from keras_elmo.preprocessing import batch_to_char_ids` stays light.
+`elmo_characters` and `word_vocabulary` are pure Python/NumPy and import
+no TensorFlow; the TensorFlow layers below are imported lazily, on first
+access, so that `import keras_elmo.preprocessing` stays light (tested).
 """
 
 from keras_elmo.preprocessing.elmo_characters import BOS_CHAR
@@ -17,6 +17,12 @@ from keras_elmo.preprocessing.elmo_characters import N_CHARACTERS
 from keras_elmo.preprocessing.elmo_characters import PAD_CHAR
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
 from keras_elmo.preprocessing.elmo_characters import word_to_char_ids
+from keras_elmo.preprocessing.word_vocabulary import SPECIAL_TOKENS
+from keras_elmo.preprocessing.word_vocabulary import UNK_TOKEN
+from keras_elmo.preprocessing.word_vocabulary import build_vocabulary
+from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
+from keras_elmo.preprocessing.word_vocabulary import save_vocabulary
+from keras_elmo.preprocessing.word_vocabulary import validate_vocabulary
 from keras_elmo.utils.lazy_exports import lazy_exports
 
 # Public name -> module that defines it (imported on first access).
@@ -40,7 +46,13 @@ __all__ = [
     "MAX_CHARACTERS_PER_TOKEN",
     "N_CHARACTERS",
     "PAD_CHAR",
+    "SPECIAL_TOKENS",
+    "UNK_TOKEN",
     "batch_to_char_ids",
+    "build_vocabulary",
+    "load_vocabulary",
+    "save_vocabulary",
+    "validate_vocabulary",
     "word_to_char_ids",
     *_LAZY_EXPORTS,
 ]

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from keras_elmo.api_export import keras_elmo_export
+from keras_elmo.api_export import keras_elmo_serializable
 from keras_elmo.preprocessing.elmo_characters import BOS_CHAR
 from keras_elmo.preprocessing.elmo_characters import BOS_TOKEN
 from keras_elmo.preprocessing.elmo_characters import BOW_CHAR
@@ -99,7 +99,7 @@ def tokens_to_character_ids(
     return char_ids
 
 
-@keras_elmo_export("keras_elmo.preprocessing.ElmoCharacterTokenizer")
+@keras_elmo_serializable
 class ElmoCharacterTokenizer(keras.layers.Layer):
     """Turns tokenized sentences into ELMo character ids, inside the graph.
 

@@ -113,7 +113,7 @@ def build_vocabulary(
     Example:
 
     ```python
-    vocabulary = keras_elmo.training.build_vocabulary(
+    vocabulary = keras_elmo.preprocessing.build_vocabulary(
         "corpus/*.txt", output_path="vocab.txt", min_count=3
     )
     ```
@@ -286,7 +286,7 @@ def load_vocabulary(path):
     Example:
 
     ```python
-    vocabulary = keras_elmo.training.load_vocabulary("vocab.txt")
+    vocabulary = keras_elmo.preprocessing.load_vocabulary("vocab.txt")
     bos_id = vocabulary.index("<S>")
     ```
     """

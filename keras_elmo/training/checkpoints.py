@@ -7,9 +7,17 @@ These checkpoints list the model weights and the optimizer variables by
 path instead; restoring checks that every one of them was found.
 """
 
+import json
+import os
 import re
 
 import tensorflow as tf
+
+from keras_elmo.conversion.bilm_options import options_to_config
+from keras_elmo.models.elmo import ELMo
+from keras_elmo.models.elmo_language_model import ELMoLanguageModel
+from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
+from keras_elmo.presets.preset_directory import VOCABULARY_FILE
 
 # `adagrad_3/iteration` -> `adagrad/iteration`: Keras numbers the names of
 # optimizers made in the same process.
@@ -130,3 +138,40 @@ def restore_training_checkpoint(model, path, include_optimizer=True):
             "model or optimizer: use the same arguments, or a new output "
             "directory."
         ) from error
+
+
+def export_checkpoint(run_dir, destination):
+    """Export the latest checkpoint of a training run as a preset.
+
+    Args:
+        run_dir: str. The `output_dir` of `train_language_model`.
+        destination: str. The preset directory (options.json, weights.hdf5
+            with the softmax, vocabulary.txt, metadata.json), written
+            atomically.
+
+    Returns:
+        `destination`.
+
+    Example:
+
+    >>> export_checkpoint("runs/en", "models/en")
+    """
+    config_path = os.path.join(run_dir, "training_config.json")
+    if not os.path.isfile(config_path):
+        raise FileNotFoundError(
+            f"{run_dir} is not a training run: {config_path} is missing."
+        )
+    with open(config_path, encoding="utf-8") as f:
+        config = json.load(f)
+    latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
+    if latest is None:
+        raise FileNotFoundError(f"{run_dir}/checkpoints holds no checkpoint.")
+    vocabulary = load_vocabulary(os.path.join(run_dir, VOCABULARY_FILE))
+    model = ELMoLanguageModel(
+        ELMo(**options_to_config(config["options"]), name="elmo"),
+        config["vocab_size"],
+        num_negative_samples=config["num_negative_samples"],
+    )
+    restore_training_checkpoint(model, latest, include_optimizer=False)
+    model.save_to_preset(destination, vocabulary=vocabulary)
+    return destination

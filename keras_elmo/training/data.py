@@ -48,9 +48,9 @@ from keras_elmo.preprocessing.elmo_character_tokenizer import (
 from keras_elmo.preprocessing.elmo_characters import BOS_TOKEN
 from keras_elmo.preprocessing.elmo_characters import EOS_TOKEN
 from keras_elmo.preprocessing.elmo_characters import MAX_CHARACTERS_PER_TOKEN
-from keras_elmo.training.vocabulary import UNK_TOKEN
-from keras_elmo.training.vocabulary import load_vocabulary
-from keras_elmo.training.vocabulary import validate_vocabulary
+from keras_elmo.preprocessing.word_vocabulary import UNK_TOKEN
+from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
+from keras_elmo.preprocessing.word_vocabulary import validate_vocabulary
 
 NO_TARGET = -1
 # Lines encoded per vectorised map call.

@@ -1,8 +1,9 @@
 """Exact held-out perplexity of a trained biLM."""
 
+from keras_elmo.models.elmo_language_model import ELMoLanguageModel
+from keras_elmo.presets.preset_handles import resolve_preset
 from keras_elmo.training.data import count_tokens
 from keras_elmo.training.data import make_lm_dataset
-from keras_elmo.training.export import load_language_model
 
 
 def evaluate_perplexity(model_dir, files, batch_size=64, unroll_steps=20):
@@ -13,7 +14,8 @@ def evaluate_perplexity(model_dir, files, batch_size=64, unroll_steps=20):
     are left out.
 
     Args:
-        model_dir: str. An export directory (`export_language_model`).
+        model_dir: str. A language-model preset (a directory or URL written
+            by `ELMoLanguageModel.save_to_preset`, e.g. a run's `export/`).
         files: str or list. Held-out text files or globs.
         batch_size: int. Defaults to `64`.
         unroll_steps: int. Window length. Defaults to `20`.
@@ -33,7 +35,9 @@ def evaluate_perplexity(model_dir, files, batch_size=64, unroll_steps=20):
             f"x {unroll_steps} tokens, `<S>` and `</S>` included): use a "
             "smaller `batch_size`."
         )
-    model, vocabulary = load_language_model(model_dir)
+    preset = resolve_preset(model_dir)
+    model = ELMoLanguageModel.from_preset(preset.path)
+    vocabulary = preset.vocabulary()
     model.compile()
     data = make_lm_dataset(
         files,

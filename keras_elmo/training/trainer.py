@@ -12,9 +12,11 @@ Layout of `output_dir`:
     checkpoints/           tf.train checkpoints of the weights and optimizer
                            state (by variable path), the last N
     logs/train, logs/validation   TensorBoard event files
-    export/                options.json + weights.hdf5 (original format,
+    export/                a preset (`ELMoLanguageModel.save_to_preset`):
+                           options.json + weights.hdf5 (original format,
                            with the softmax as `softmax/W`, `softmax/b`) +
-                           vocabulary.txt, written when training ends
+                           vocabulary.txt + metadata.json, written when
+                           training ends
 """
 
 import json
@@ -24,13 +26,21 @@ import os
 import keras
 import tensorflow as tf
 
+from keras_elmo.conversion.bilm_hdf5 import has_softmax
 from keras_elmo.conversion.bilm_hdf5 import load_bilm_weights
+from keras_elmo.conversion.bilm_hdf5 import load_softmax_weights
+from keras_elmo.conversion.bilm_options import config_to_options
 from keras_elmo.conversion.bilm_options import options_to_config
 from keras_elmo.conversion.bilm_options import read_options
 from keras_elmo.conversion.bilm_options import validate_options
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo_language_model import ELMoLanguageModel
-from keras_elmo.models.elmo_presets import preset_options
+from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
+from keras_elmo.preprocessing.word_vocabulary import save_vocabulary
+from keras_elmo.preprocessing.word_vocabulary import validate_vocabulary
+from keras_elmo.presets.builtin_presets import BUILTIN_PRESETS
+from keras_elmo.presets.preset_handles import builtin_preset_config
+from keras_elmo.presets.preset_handles import resolve_preset
 from keras_elmo.training.callbacks import CheckpointSaver
 from keras_elmo.training.callbacks import TrainingLogger
 from keras_elmo.training.checkpoints import restore_training_checkpoint
@@ -38,10 +48,6 @@ from keras_elmo.training.checkpoints import training_checkpoint
 from keras_elmo.training.data import count_tokens
 from keras_elmo.training.data import list_files
 from keras_elmo.training.data import make_lm_dataset
-from keras_elmo.training.export import export_language_model
-from keras_elmo.training.vocabulary import load_vocabulary
-from keras_elmo.training.vocabulary import save_vocabulary
-from keras_elmo.training.vocabulary import validate_vocabulary
 from keras_elmo.utils.atomic import atomic_path
 
 CONFIG_FILE = "training_config.json"
@@ -132,7 +138,10 @@ def _resolve_options(options, preset, init_from):
     if (options is None) == (preset is None):
         raise ValueError("Give exactly one of `options` and `preset`.")
     if preset is not None:
-        return preset_options(preset)
+        # The architecture only: a built-in name needs no download.
+        if preset in BUILTIN_PRESETS:
+            return config_to_options(builtin_preset_config(preset))
+        return resolve_preset(preset).options()
     if isinstance(options, (str, os.PathLike)):
         return read_options(options)
     return validate_options(options)
@@ -210,7 +219,9 @@ def train_language_model(
         train_files: str or list. Text files or globs, one sentence a line.
         vocabulary: str (vocabulary file) or list of tokens.
         options: dict or options.json path; or use `preset`.
-        preset: `"small"`, `"medium"` or `"original"`.
+        preset: str. A preset whose architecture to train from scratch: a
+            built-in name (`keras_elmo.ELMo.presets`, no download), a
+            preset directory or URL.
         validation_files: str or list, optional. Held-out text.
         batch_size: int. Rows per replica and step. Defaults to `128`.
         unroll_steps: int. Tokens per row. Defaults to `20`.
@@ -418,7 +429,7 @@ def train_language_model(
         step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     export_dir = os.path.join(output_dir, "export")
     if chief:
-        export_language_model(model, tokens, export_dir)
+        model.save_to_preset(export_dir, vocabulary=tokens)
     return {
         "step": step,
         "history": history,
@@ -428,17 +439,5 @@ def train_language_model(
 
 
 def _load_softmax_if_present(model, weight_file):
-    import h5py
-
-    with h5py.File(weight_file, "r") as f:
-        if "softmax/W" in f and "softmax/b" in f:
-            expected = tuple(model.softmax.softmax_weights.shape)
-            if f["softmax/W"].shape != expected:
-                raise ValueError(
-                    f"The softmax of {weight_file} has shape "
-                    f"{f['softmax/W'].shape}, but the vocabulary and the "
-                    f"biLM need {expected}: fine-tune with the vocabulary "
-                    "the model was trained with."
-                )
-            model.softmax.softmax_weights.assign(f["softmax/W"][...])
-            model.softmax.softmax_bias.assign(f["softmax/b"][...])
+    if has_softmax(weight_file):
+        load_softmax_weights(model.softmax, weight_file)

@@ -15,7 +15,8 @@ def lazy_exports(package_name, package_globals, exports):
         package_name: str. The package's `__name__`.
         package_globals: dict. The package's `globals()`; a loaded name is
             stored there, so later accesses are plain lookups.
-        exports: dict. Name -> module that defines it.
+        exports: dict. Name -> module that defines it; a subpackage of
+            the package maps to itself (`"layers": "keras_elmo.layers"`).
 
     Returns:
         `(__getattr__, __dir__)` to assign in the package.
@@ -30,7 +31,11 @@ def lazy_exports(package_name, package_globals, exports):
 
     def __getattr__(name):
         if name in exports:
-            value = getattr(importlib.import_module(exports[name]), name)
+            module = importlib.import_module(exports[name])
+            if exports[name] == f"{package_name}.{name}":
+                value = module  # a subpackage
+            else:
+                value = getattr(module, name)
             package_globals[name] = value
             return value
         raise AttributeError(

@@ -3,8 +3,14 @@
 import sys
 from pathlib import Path
 
-from keras_elmo.models.elmo_presets import preset_options
+from keras_elmo.conversion.bilm_options import config_to_options
+from keras_elmo.presets import builtin_preset_config
 from tests.test_case import TestCase
+
+
+def preset_options(name):
+    return config_to_options(builtin_preset_config(f"elmo_{name}_en"))
+
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 

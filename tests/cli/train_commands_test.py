@@ -9,11 +9,11 @@ import pytest
 from keras_elmo.cli.main import build_parser
 from keras_elmo.cli.main import main
 from keras_elmo.models.elmo import ELMo
+from keras_elmo.preprocessing.word_vocabulary import build_vocabulary
+from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.training import trainer
 from keras_elmo.training.data import make_lm_dataset
 from keras_elmo.training.perplexity import evaluate_perplexity
-from keras_elmo.training.vocabulary import build_vocabulary
-from keras_elmo.training.vocabulary import load_vocabulary
 from tests.test_case import require_shared_fixtures
 from tests.training.tensorboard_test import read_scalars
 from tests.training.training_fixtures import FIXTURE_OPTIONS

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from keras_elmo.inference.elmo_embedder import ELMoEmbedder
-from keras_elmo.inference.model_store import resolve_model_dir
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.sentence_markers import remove_sentence_markers
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
@@ -26,7 +25,7 @@ def model_dir(tmp_path):
 
 
 def test_outputs_match_the_model_one_sentence_at_a_time(model_dir):
-    embedder = ELMoEmbedder.load(model_dir, batch_size=2)
+    embedder = ELMoEmbedder.from_preset(model_dir, batch_size=2)
     model = embedder.model
     results = embedder.embed_sentences(SENTENCES)
     for sentence, got in zip(SENTENCES, results):
@@ -37,7 +36,7 @@ def test_outputs_match_the_model_one_sentence_at_a_time(model_dir):
 
 
 def test_output_kinds(model_dir):
-    embedder = ELMoEmbedder.load(model_dir)
+    embedder = ELMoEmbedder.from_preset(model_dir)
     all_layers = embedder.embed_sentence("The cat sat .")
     top = embedder.embed_sentence(["The", "cat", "sat", "."], output="top")
     average = embedder.embed_sentence("The cat sat .", output="average")
@@ -55,7 +54,7 @@ def test_trained_layer_mix_is_loaded(model_dir):
     (model_dir / "layer_mix.json").write_text(
         json.dumps({"scalar_weights": weights, "gamma": [2.0]})
     )
-    embedder = ELMoEmbedder.load(model_dir)
+    embedder = ELMoEmbedder.from_preset(model_dir)
     layers = embedder.embed_sentence("a b c")
     mix = np.exp(weights) / np.exp(weights).sum()
     np.testing.assert_allclose(
@@ -69,7 +68,7 @@ def test_embed_file_allennlp_layout(model_dir, tmp_path):
     text = tmp_path / "input.txt"
     text.write_text("\n".join(SENTENCES + ["Hello"]) + "\n", encoding="utf-8")
     out = tmp_path / "out.hdf5"
-    embedder = ELMoEmbedder.load(model_dir)
+    embedder = ELMoEmbedder.from_preset(model_dir)
     assert embedder.embed_file(text, out, chunk_size=2) == 5
     expected = embedder.embed_sentences(SENTENCES + ["Hello"])
     with h5py.File(out, "r") as f:
@@ -83,7 +82,7 @@ def test_embed_file_allennlp_layout(model_dir, tmp_path):
 
 
 def test_bad_input(model_dir):
-    embedder = ELMoEmbedder.load(model_dir)
+    embedder = ELMoEmbedder.from_preset(model_dir)
     with pytest.raises(TypeError, match="Sentence 1"):
         embedder.embed_sentences(["ok", 3])
     with pytest.raises(ValueError, match="batch_size"):
@@ -93,11 +92,22 @@ def test_bad_input(model_dir):
     assert embedder.embed_sentences([]) == []
 
 
-def test_resolve_model_dir(model_dir, monkeypatch):
-    monkeypatch.setenv("KERAS_ELMO_MODELS", str(model_dir.parent))
-    assert resolve_model_dir("tiny_model") == model_dir
-    with pytest.raises(FileNotFoundError, match="options.json"):
-        resolve_model_dir("no_such_model")
+def test_save_to_preset_round_trips_the_layer_mix(model_dir, tmp_path):
+    (model_dir / "layer_mix.json").write_text(
+        json.dumps({"scalar_weights": [1.0, 0.0, -1.0], "gamma": [0.5]})
+    )
+    embedder = ELMoEmbedder.from_preset(model_dir)
+    embedder.save_to_preset(tmp_path / "copy")
+    again = ELMoEmbedder.from_preset(tmp_path / "copy")
+    for output in ("all", "elmo"):
+        np.testing.assert_array_equal(
+            again.embed_sentence("a b c", output=output),
+            embedder.embed_sentence("a b c", output=output),
+        )
+    assert json.loads((tmp_path / "copy" / "layer_mix.json").read_text()) == {
+        "scalar_weights": [1.0, 0.0, -1.0],
+        "gamma": [0.5],
+    }
 
 
 def test_from_bilm_hdf5(model_dir):
@@ -108,7 +118,7 @@ def test_from_bilm_hdf5(model_dir):
 
 
 def test_token_budget_bounds_batches(model_dir):
-    embedder = ELMoEmbedder.load(
+    embedder = ELMoEmbedder.from_preset(
         model_dir, batch_size=64, max_tokens_per_batch=12
     )
     lists = [s.split() for s in SENTENCES]
@@ -119,6 +129,6 @@ def test_token_budget_bounds_batches(model_dir):
         width = max(len(lists[i]) for i in rows) + 2
         assert len(rows) == 1 or len(rows) * width <= 12
     # Same vectors as one big batch.
-    big = ELMoEmbedder.load(model_dir).embed_sentences(SENTENCES)
+    big = ELMoEmbedder.from_preset(model_dir).embed_sentences(SENTENCES)
     for a, b in zip(embedder.embed_sentences(SENTENCES), big):
         np.testing.assert_allclose(a, b, atol=1e-5)

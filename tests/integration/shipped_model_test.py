@@ -1,4 +1,4 @@
-"""The pretrained model in saved_models/ loads both ways and agrees."""
+"""The shipped preset loads by name, and agrees with its SavedModel."""
 
 import json
 
@@ -9,17 +9,18 @@ import tensorflow as tf
 from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 from tests.test_case import REPO_ROOT
 
-MODEL_DIR = REPO_ROOT / "saved_models" / "elmo_english_small"
+MODEL_DIR = REPO_ROOT / "keras_elmo" / "presets" / "elmo_english_small"
+SERVING_DIR = REPO_ROOT / "saved_models" / "elmo_english_small"
 SENTENCES = ["The president spoke to Congress .", "Call me Ishmael ."]
 
 
 @pytest.fixture(scope="module")
 def embedder():
-    return ELMoEmbedder.load(MODEL_DIR)
+    return ELMoEmbedder.from_preset("elmo_english_small")
 
 
 def test_model_card_numbers_are_the_measured_ones():
-    metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
+    metrics = json.loads((MODEL_DIR / "metadata.json").read_text())["metrics"]
     card = (MODEL_DIR / "README.md").read_text()
     average = metrics["heldout_perplexity"]["perplexity"]
     assert f"{average:.1f}" in card
@@ -29,7 +30,7 @@ def test_model_card_numbers_are_the_measured_ones():
 def test_hdf5_and_savedmodel_agree(embedder):
     vectors = embedder.embed_sentences(SENTENCES, output="all")
     assert vectors[0].shape == (3, 6, 256)
-    loaded = tf.saved_model.load(str(MODEL_DIR / "1"))
+    loaded = tf.saved_model.load(str(SERVING_DIR / "1"))
     served = loaded.signatures["serving_default"](
         sentences=tf.constant(SENTENCES)
     )

@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_elmo.layers.sampled_softmax_head import SampledSoftmaxHead
-from keras_elmo.training.losses import masked_mean
+from keras_elmo.layers.softmax_losses import masked_mean
 from tests.test_case import TestCase
 
 

@@ -5,15 +5,15 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from keras_elmo.training.losses import LogUniformSample
-from keras_elmo.training.losses import default_num_draws
-from keras_elmo.training.losses import full_softmax_loss
-from keras_elmo.training.losses import log_uniform_expected_count
-from keras_elmo.training.losses import log_uniform_probability
-from keras_elmo.training.losses import masked_mean
-from keras_elmo.training.losses import sample_log_uniform
-from keras_elmo.training.losses import sampled_softmax_loss
-from keras_elmo.training.losses import softmax_logits
+from keras_elmo.layers.softmax_losses import LogUniformSample
+from keras_elmo.layers.softmax_losses import default_num_draws
+from keras_elmo.layers.softmax_losses import full_softmax_loss
+from keras_elmo.layers.softmax_losses import log_uniform_expected_count
+from keras_elmo.layers.softmax_losses import log_uniform_probability
+from keras_elmo.layers.softmax_losses import masked_mean
+from keras_elmo.layers.softmax_losses import sample_log_uniform
+from keras_elmo.layers.softmax_losses import sampled_softmax_loss
+from keras_elmo.layers.softmax_losses import softmax_logits
 from tests.test_case import TestCase
 
 # Statistical checks below allow this many standard errors. Their seeds are

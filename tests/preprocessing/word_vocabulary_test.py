@@ -5,11 +5,11 @@ import os
 
 import pytest
 
-from keras_elmo.training.vocabulary import build_vocabulary
-from keras_elmo.training.vocabulary import expand_files
-from keras_elmo.training.vocabulary import load_vocabulary
-from keras_elmo.training.vocabulary import save_vocabulary
-from keras_elmo.training.vocabulary import validate_vocabulary
+from keras_elmo.preprocessing.word_vocabulary import build_vocabulary
+from keras_elmo.preprocessing.word_vocabulary import expand_files
+from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
+from keras_elmo.preprocessing.word_vocabulary import save_vocabulary
+from keras_elmo.preprocessing.word_vocabulary import validate_vocabulary
 from tests.test_case import shared_fixtures_dir
 
 SPECIALS = ["<S>", "</S>", "<UNK>"]

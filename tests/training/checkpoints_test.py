@@ -9,16 +9,21 @@ import pytest
 
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo_language_model import ELMoLanguageModel
-from keras_elmo.training import export as export_module
+from keras_elmo.presets import preset_directory
+from keras_elmo.presets import resolve_preset
+from keras_elmo.training.checkpoints import export_checkpoint
 from keras_elmo.training.data import make_lm_dataset
-from keras_elmo.training.export import export_checkpoint
-from keras_elmo.training.export import export_language_model
-from keras_elmo.training.export import load_language_model
 from tests.test_case import TestCase
 from tests.training.training_fixtures import SHARED_RUN_OPTIONS
 from tests.training.training_fixtures import TRAIN_DATA
 from tests.training.training_fixtures import TRAIN_VOCABULARY
 from tests.training.training_fixtures import shared_run
+from tests.training.training_fixtures import tiny_elmo
+
+
+def load_language_model(directory):
+    model = ELMoLanguageModel.from_preset(directory)
+    return model, resolve_preset(directory).vocabulary()
 
 
 def _first_batch(batch_size=4):
@@ -124,23 +129,21 @@ class ExportTest(TestCase):
         shutil.copytree(result["export_dir"], destination)
         with open(os.path.join(destination, "weights.hdf5"), "rb") as f:
             before = f.read()
+        tokens = ["<S>", "</S>", "<UNK>"] + [f"w{i}" for i in range(29)]
         with mock.patch.object(
-            export_module,
+            preset_directory,
             "save_vocabulary",
             side_effect=OSError("disk full"),
         ):
             with self.assertRaisesRegex(OSError, "disk full"):
-                export_language_model(
-                    result["model"], ["<S>", "</S>", "<UNK>"], destination
-                )
+                result["model"].save_to_preset(destination, vocabulary=tokens)
         with open(os.path.join(destination, "weights.hdf5"), "rb") as f:
             self.assertEqual(f.read(), before)
         self.assertEqual(
             sorted(os.listdir(self.get_temp_dir())),
             ["export"],
         )
-        tokens = ["<S>", "</S>", "<UNK>"] + [f"w{i}" for i in range(29)]
-        export_language_model(result["model"], tokens, destination)
+        result["model"].save_to_preset(destination, vocabulary=tokens)
         with open(os.path.join(destination, "vocabulary.txt")) as f:
             self.assertEqual(f.read().split(), tokens)
         self.assertEqual(
@@ -150,6 +153,14 @@ class ExportTest(TestCase):
 
 
 class ExportErrorsTest(TestCase):
+    def test_vocabulary_must_match_the_softmax(self):
+        model = ELMoLanguageModel(tiny_elmo(), 32)
+        with self.assertRaisesRegex(ValueError, "3 tokens.*32 rows"):
+            model.save_to_preset(
+                os.path.join(self.get_temp_dir(), "x"),
+                vocabulary=["<S>", "</S>", "<UNK>"],
+            )
+
     def test_load_without_softmax(self):
         from tests.fixtures.make_tiny_elmo import write_tiny_elmo
 
@@ -158,8 +169,8 @@ class ExportErrorsTest(TestCase):
         os.rename(weight_file, os.path.join(directory, "weights.hdf5"))
         with open(os.path.join(directory, "vocabulary.txt"), "w") as f:
             f.write("<S>\n</S>\n<UNK>\n")
-        with self.assertRaisesRegex(ValueError, "softmax/W"):
-            load_language_model(directory)
+        with self.assertRaisesRegex(ValueError, "has no softmax.*softmax/W"):
+            ELMoLanguageModel.from_preset(directory)
 
     def test_export_checkpoint_of_a_non_run(self):
         with self.assertRaisesRegex(FileNotFoundError, "training run"):

@@ -12,12 +12,12 @@ from keras_elmo.preprocessing.elmo_characters import CHARACTER_ID_OFFSET
 from keras_elmo.preprocessing.elmo_characters import EOS_CHAR
 from keras_elmo.preprocessing.elmo_characters import EOW_CHAR
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from keras_elmo.preprocessing.word_vocabulary import build_vocabulary
+from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.training.data import NO_TARGET
 from keras_elmo.training.data import count_tokens
 from keras_elmo.training.data import list_files
 from keras_elmo.training.data import make_lm_dataset
-from keras_elmo.training.vocabulary import build_vocabulary
-from keras_elmo.training.vocabulary import load_vocabulary
 from tests.test_case import shared_fixtures_dir
 
 # ids:      0      1       2        3      4      5      6

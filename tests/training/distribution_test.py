@@ -15,13 +15,12 @@ import h5py
 import numpy as np
 import pytest
 
+from keras_elmo.layers.softmax_losses import log_uniform_float32_draws
+from keras_elmo.layers.softmax_losses import sample_log_uniform
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo_language_model import ELMoLanguageModel
+from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.training.data import make_lm_dataset
-from keras_elmo.training.export import load_language_model
-from keras_elmo.training.losses import log_uniform_float32_draws
-from keras_elmo.training.losses import sample_log_uniform
-from keras_elmo.training.vocabulary import load_vocabulary
 from tests.fixtures.make_tiny_elmo import write_tiny_elmo
 from tests.test_case import REPO_ROOT
 from tests.test_case import TestCase
@@ -253,7 +252,7 @@ class MirroredStrategyTest(TestCase):
         self.assertAllClose(
             report["history"]["loss"][0], float(loss), rtol=1e-5
         )
-        trained, _ = load_language_model(os.path.join(run_dir, "export"))
+        trained = ELMoLanguageModel.from_preset(os.path.join(run_dir, "export"))
         expected = {
             v.path: v.numpy() - 0.5 * tf.convert_to_tensor(g).numpy()
             for v, g in zip(variables, gradients)

@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
+from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.training.trainer import train_language_model
-from keras_elmo.training.vocabulary import load_vocabulary
 from tests.test_case import TestCase
 from tests.test_case import require_shared_fixtures
 from tests.training.training_fixtures import SHARED_RUN
