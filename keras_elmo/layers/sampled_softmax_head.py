@@ -11,18 +11,7 @@ from keras_elmo.layers.softmax_losses import default_num_draws
 from keras_elmo.layers.softmax_losses import full_softmax_loss
 from keras_elmo.layers.softmax_losses import sampled_softmax_loss
 from keras_elmo.layers.softmax_losses import softmax_logits
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(
-            f"`{name}` must be a positive int. Received: {name}={value!r}"
-        )
-    if value < 1:
-        raise ValueError(
-            f"`{name}` must be a positive int. Received: {name}={value}"
-        )
-    return int(value)
+from keras_elmo.utils.validation import check_positive_int
 
 
 @keras_elmo_serializable
@@ -124,8 +113,8 @@ class SampledSoftmaxHead(keras.layers.Layer):
                 f"sampler_dtype={sampler_dtype!r}"
             )
         self.sampler_dtype = sampler_dtype
-        self.vocab_size = _check_positive_int(vocab_size, "vocab_size")
-        self.num_negative_samples = _check_positive_int(
+        self.vocab_size = check_positive_int(vocab_size, "vocab_size")
+        self.num_negative_samples = check_positive_int(
             num_negative_samples, "num_negative_samples"
         )
         if seed is not None and (

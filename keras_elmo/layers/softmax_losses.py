@@ -85,6 +85,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_elmo.utils.validation import check_positive_int
+
 # Logit given to removed negatives (accidental hits, unused sample slots).
 # Finite, so that no inf/NaN can appear in a backward pass; exp() of it
 # relative to any real logit underflows to exactly 0 in float32.
@@ -120,22 +122,9 @@ class LogUniformSample(NamedTuple):
     with_replacement: object
 
 
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(
-            f"`{name}` must be a positive int. Received: {name}={value!r} "
-            f"of type {type(value).__name__}"
-        )
-    if value < 1:
-        raise ValueError(
-            f"`{name}` must be a positive int. Received: {name}={value}"
-        )
-    return int(value)
-
-
 def _check_sampler_args(num_sampled, num_classes, unique):
-    num_sampled = _check_positive_int(num_sampled, "num_sampled")
-    num_classes = _check_positive_int(num_classes, "num_classes")
+    num_sampled = check_positive_int(num_sampled, "num_sampled")
+    num_classes = check_positive_int(num_classes, "num_classes")
     if unique and num_sampled > num_classes:
         raise ValueError(
             "Unique sampling needs `num_sampled <= num_classes`. Received: "
@@ -166,7 +155,7 @@ def log_uniform_probability(ids, num_classes):
     # sums to 1; p[0] = log(2) / log(6)
     ```
     """
-    num_classes = _check_positive_int(num_classes, "num_classes")
+    num_classes = check_positive_int(num_classes, "num_classes")
     ids = ops.cast(ids, "float32")
     # log((c + 2) / (c + 1)) = log1p(1 / (c + 1)), accurate for large c.
     return ops.log1p(1.0 / (ids + 1.0)) / math.log(num_classes + 1.0)
@@ -370,7 +359,7 @@ def sample_log_uniform(
     elif num_draws is None:
         num_draws = default_num_draws(num_sampled, num_classes)
     else:
-        num_draws = _check_positive_int(num_draws, "num_draws")
+        num_draws = check_positive_int(num_draws, "num_draws")
 
     # Inverse CDF of the log-uniform distribution, as TF's LogUniformSampler.
     draws = _inverse_cdf_draws(num_draws, num_classes, seed, uniform_dtype)
@@ -574,8 +563,8 @@ def sampled_softmax_loss(
     loss = masked_mean(losses, labels)
     ```
     """
-    num_sampled = _check_positive_int(num_sampled, "num_sampled")
-    num_classes = _check_positive_int(num_classes, "num_classes")
+    num_sampled = check_positive_int(num_sampled, "num_sampled")
+    num_classes = check_positive_int(num_classes, "num_classes")
     labels = ops.convert_to_tensor(labels)
     hidden = ops.convert_to_tensor(hidden)
     weights, biases, flat_hidden, flat_labels = _flatten(

@@ -15,6 +15,7 @@ from keras_elmo.metrics.perplexity import Perplexity
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_handles import resolve_preset
+from keras_elmo.utils.distribution import worker_count
 
 # Sparse (`tf.IndexedSlices`) gradients of at most this many elements in
 # dense form are made dense before clipping and Adagrad. Keras's sparse
@@ -351,11 +352,6 @@ def _step_logs(metrics):
     there the results get a leading axis of 1, which the reduction removes.
     """
     logs = {metric.name: metric.result() for metric in metrics}
-    strategy = tf.distribute.get_strategy()
-    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        spec = strategy.cluster_resolver.cluster_spec().as_dict()
-        if len(spec.get("chief", [])) + len(spec.get("worker", [])) > 1:
-            logs = {
-                name: ops.reshape(value, (1,)) for name, value in logs.items()
-            }
+    if worker_count(tf.distribute.get_strategy()) > 1:
+        logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}
     return logs

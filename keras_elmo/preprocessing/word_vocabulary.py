@@ -10,12 +10,12 @@ trip corpus -> vocabulary file -> lookup table byte for byte.
 """
 
 import collections
-import glob
 import os
 
 from keras_elmo.preprocessing.elmo_characters import BOS_TOKEN
 from keras_elmo.preprocessing.elmo_characters import EOS_TOKEN
 from keras_elmo.utils.atomic import atomic_path
+from keras_elmo.utils.files import list_files
 
 UNK_TOKEN = "<UNK>"
 SPECIAL_TOKENS = (BOS_TOKEN, EOS_TOKEN, UNK_TOKEN)
@@ -24,58 +24,6 @@ _MAX_TERM_ID_LINE = "!!!MAXTERMID"
 _ENCODING = "utf-8"
 _ERRORS = "surrogateescape"
 _PROGRESS_EVERY_LINES = 10_000
-
-
-def _is_pattern(path):
-    return any(char in path for char in "*?[")
-
-
-def expand_files(files):
-    """Sorted list of the files named by a path, a glob pattern, or a list.
-
-    Args:
-        files: str or path-like, or a list of them. Each entry is a file
-            path or a glob pattern (`*`, `?`, `[...]`); the matches of a
-            pattern are sorted by name, and entries keep their order.
-
-    Returns:
-        A list of file paths (str), without duplicates.
-
-    Raises:
-        FileNotFoundError: if a path does not exist or a pattern matches
-            no file.
-
-    Example:
-
-    >>> expand_files("corpus/shard-*.txt")  # doctest: +SKIP
-    ['corpus/shard-00.txt', 'corpus/shard-01.txt']
-    """
-    if isinstance(files, (str, bytes, os.PathLike)):
-        files = [files]
-    files = [os.fsdecode(os.fspath(entry)) for entry in files]
-    if not files:
-        raise ValueError("`files` is empty: give a file, a pattern or a list.")
-    paths = []
-    for entry in files:
-        if _is_pattern(entry):
-            matches = sorted(
-                path for path in glob.glob(entry) if os.path.isfile(path)
-            )
-            if not matches:
-                raise FileNotFoundError(
-                    f"No file matches the pattern {entry!r}"
-                )
-            paths.extend(matches)
-        elif os.path.isfile(entry):
-            paths.append(entry)
-        elif os.path.isdir(entry):
-            raise FileNotFoundError(
-                f"{entry!r} is a directory; give a text file or a glob "
-                "pattern such as 'dir/*.txt'."
-            )
-        else:
-            raise FileNotFoundError(f"No such file: {entry!r}")
-    return list(dict.fromkeys(paths))
 
 
 def build_vocabulary(
@@ -96,7 +44,7 @@ def build_vocabulary(
 
     Args:
         files: str or path-like, or a list of them: text files or glob
-            patterns (see `expand_files`).
+            patterns (see `keras_elmo.utils.files.list_files`).
         output_path: str or path-like, optional. Where to write the
             vocabulary, one token a line (the bilm-tf format). The file is
             written next to its destination and moved into place with
@@ -132,7 +80,7 @@ def build_vocabulary(
                 "`max_size` counts the special tokens <S>, </S>, <UNK> and "
                 f"must be at least 3. Received: max_size={max_size}"
             )
-    paths = expand_files(files)
+    paths = list_files(files)
 
     counts = collections.Counter()  # insertion order = first occurrence
     bar = None

@@ -12,7 +12,7 @@ from keras_elmo.utils.lazy_exports import lazy_exports
 _LAZY_EXPORTS = {
     "NO_TARGET": "keras_elmo.training.data",
     "count_tokens": "keras_elmo.training.data",
-    "list_files": "keras_elmo.training.data",
+    "list_files": "keras_elmo.utils.files",
     "make_lm_dataset": "keras_elmo.training.data",
     "TrainingLogger": "keras_elmo.training.callbacks",
     "CheckpointSaver": "keras_elmo.training.callbacks",

@@ -51,58 +51,14 @@ from keras_elmo.preprocessing.elmo_characters import MAX_CHARACTERS_PER_TOKEN
 from keras_elmo.preprocessing.word_vocabulary import UNK_TOKEN
 from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.preprocessing.word_vocabulary import validate_vocabulary
+from keras_elmo.utils.files import list_files
+from keras_elmo.utils.validation import check_positive_int
 
 NO_TARGET = -1
 # Lines encoded per vectorised map call.
 _LINES_PER_CHUNK = 512
 # TextLineDataset read buffer, in bytes.
 _READ_BUFFER_SIZE = 1 << 20
-
-
-def list_files(file_pattern):
-    """Sorted list of files matching one or more glob patterns.
-
-    Uses `tf.io.gfile`, so patterns may point to any filesystem TensorFlow
-    reads (local, `gs://`, ...).
-
-    Args:
-        file_pattern: str or path-like, or a list of them. Paths or glob
-            patterns; each pattern's matches are sorted by name.
-
-    Returns:
-        A list of str paths, without duplicates.
-
-    Raises:
-        FileNotFoundError: if a pattern matches no file.
-
-    Example:
-
-    >>> list_files("corpus/shard-*.txt")  # doctest: +SKIP
-    ['corpus/shard-00.txt', 'corpus/shard-01.txt']
-    """
-    if isinstance(file_pattern, (str, bytes, os.PathLike)):
-        file_pattern = [file_pattern]
-    patterns = [os.fsdecode(os.fspath(p)) for p in file_pattern]
-    if not patterns:
-        raise ValueError("`file_pattern` is empty: give a pattern or a list.")
-    paths = []
-    for pattern in patterns:
-        matches = sorted(
-            path
-            for path in tf.io.gfile.glob(pattern)
-            if not tf.io.gfile.isdir(path)
-        )
-        if not matches:
-            raise FileNotFoundError(f"No file matches {pattern!r}")
-        paths.extend(matches)
-    return list(dict.fromkeys(paths))
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(
-            f"`{name}` must be a positive int. Received: {name}={value!r}"
-        )
 
 
 def _child_seed(seed, offset):
@@ -378,16 +334,16 @@ def make_lm_dataset(
         inputs["character_ids"].shape  # (128, 20, 50)
     ```
     """
-    _check_positive_int("batch_size", batch_size)
-    _check_positive_int("unroll_steps", unroll_steps)
-    _check_positive_int("shuffle_buffer_size", shuffle_buffer_size)
+    check_positive_int(batch_size, "batch_size")
+    check_positive_int(unroll_steps, "unroll_steps")
+    check_positive_int(shuffle_buffer_size, "shuffle_buffer_size")
     if seed is not None and (
         isinstance(seed, bool) or not isinstance(seed, int)
     ):
         raise ValueError(f"`seed` must be an int or None. Received: {seed!r}")
     files = list_files(file_pattern)
     table = _vocabulary_table(vocabulary)
-    _check_positive_int("max_characters_per_token", max_characters_per_token)
+    check_positive_int(max_characters_per_token, "max_characters_per_token")
     if max_characters_per_token < 3:
         raise ValueError(
             "`max_characters_per_token` must be at least 3. "

@@ -46,9 +46,10 @@ from keras_elmo.training.callbacks import TrainingLogger
 from keras_elmo.training.checkpoints import restore_training_checkpoint
 from keras_elmo.training.checkpoints import training_checkpoint
 from keras_elmo.training.data import count_tokens
-from keras_elmo.training.data import list_files
 from keras_elmo.training.data import make_lm_dataset
 from keras_elmo.utils.atomic import atomic_path
+from keras_elmo.utils.distribution import worker_count
+from keras_elmo.utils.files import list_files
 
 CONFIG_FILE = "training_config.json"
 VOCABULARY_FILE = "vocabulary.txt"
@@ -82,14 +83,6 @@ def make_strategy(name):
     raise ValueError(
         f"`strategy` must be one of {STRATEGIES}. Received: {name!r}"
     )
-
-
-def _num_workers(strategy):
-    """Number of worker processes that each read their own input."""
-    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        return 1  # one input client (TPUStrategy feeds its hosts itself)
-    spec = strategy.cluster_resolver.cluster_spec().as_dict()
-    return max(1, len(spec.get("chief", [])) + len(spec.get("worker", [])))
 
 
 def _with_shard_policy(dataset, policy):
@@ -302,7 +295,7 @@ def train_language_model(
     # Only the chief writes the run's files; the other workers of a
     # MultiWorkerMirroredStrategy compute the same values.
     chief = strategy.extended.should_checkpoint
-    num_workers = _num_workers(strategy)
+    num_workers = worker_count(strategy)
     os.makedirs(output_dir, exist_ok=True)
     config = {
         "options": options,

@@ -345,7 +345,7 @@ class LogUniformTest(TestCase):
     def test_invalid_args(self):
         with self.assertRaisesRegex(ValueError, "num_sampled=0"):
             sample_log_uniform(0, 10)
-        with self.assertRaisesRegex(TypeError, "num_sampled=2.5"):
+        with self.assertRaisesRegex(ValueError, "num_sampled=2.5"):
             sample_log_uniform(2.5, 10)
         with self.assertRaisesRegex(ValueError, "num_classes=-3"):
             sample_log_uniform(2, -3)

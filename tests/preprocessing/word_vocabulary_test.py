@@ -6,10 +6,10 @@ import os
 import pytest
 
 from keras_elmo.preprocessing.word_vocabulary import build_vocabulary
-from keras_elmo.preprocessing.word_vocabulary import expand_files
 from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.preprocessing.word_vocabulary import save_vocabulary
 from keras_elmo.preprocessing.word_vocabulary import validate_vocabulary
+from keras_elmo.utils.files import list_files
 from tests.test_case import shared_fixtures_dir
 
 SPECIALS = ["<S>", "</S>", "<UNK>"]
@@ -160,11 +160,11 @@ def test_argument_errors(tmp_path):
         build_vocabulary(corpus, max_size="10")
 
 
-def test_expand_files_dedupes_and_sorts(tmp_path):
+def test_files_are_deduped_and_sorted(tmp_path):
     for name in ("b.txt", "a.txt"):
         _write(tmp_path / name, "x\n")
     pattern = str(tmp_path / "*.txt")
-    paths = expand_files([pattern, tmp_path / "a.txt"])
+    paths = list_files([pattern, tmp_path / "a.txt"])
     assert paths == [str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]
 
 

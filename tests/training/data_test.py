@@ -16,8 +16,8 @@ from keras_elmo.preprocessing.word_vocabulary import build_vocabulary
 from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.training.data import NO_TARGET
 from keras_elmo.training.data import count_tokens
-from keras_elmo.training.data import list_files
 from keras_elmo.training.data import make_lm_dataset
+from keras_elmo.utils.files import list_files
 from tests.test_case import shared_fixtures_dir
 
 # ids:      0      1       2        3      4      5      6
@@ -418,7 +418,7 @@ class TestErrors:
     def test_missing_files(self, tmp_path):
         with pytest.raises(FileNotFoundError, match="No file matches"):
             make_lm_dataset(str(tmp_path / "*.txt"), VOCABULARY, batch_size=2)
-        with pytest.raises(FileNotFoundError, match="No file matches"):
+        with pytest.raises(FileNotFoundError, match="No such file"):
             count_tokens(tmp_path / "missing.txt")
         with pytest.raises(ValueError, match="empty"):
             list_files([])

@@ -1,0 +1,137 @@
+"""The built-in ELMo presets: the official English models and the shipped one.
+
+Each entry gives the preset's metadata (what `keras_elmo.ELMo.presets`
+lists), its architecture as `ELMo` arguments (so that `load_weights=False`
+needs no download), and where its files are: a directory inside the
+package (`package_dir`), or the URL of each file of the preset directory.
+
+The official models are AllenNLP's downloads of the models of Peters et al.
+(2018). Their URLs start with the base URL, `OFFICIAL_BASE_URL`, which the
+environment variable `KERAS_ELMO_BASE_URL` replaces (a mirror, or a local
+server in tests). Nothing is fetched at import.
+"""
+
+import copy
+import os
+
+BASE_URL_ENV = "KERAS_ELMO_BASE_URL"
+OFFICIAL_BASE_URL = "https://s3-us-west-2.amazonaws.com/allennlp/models/elmo"
+# The token-embedding-cache vocabulary of the official models (793,471
+# words of the 1B Word Benchmark, `<S>`, `</S>`, `<UNK>` first).
+OFFICIAL_VOCABULARY = "vocab-2016-09-10.txt"
+
+_OFFICIAL_FILTERS = [
+    [1, 32],
+    [2, 32],
+    [3, 64],
+    [4, 128],
+    [5, 256],
+    [6, 512],
+    [7, 1024],
+]
+
+_PAPER = "https://arxiv.org/abs/1802.05365"
+_ALLENNLP_PAGE = "https://allennlp.org/elmo"
+
+
+def _official(directory, lstm_units, projection_dim, highways, **metadata):
+    config = {
+        "filters": copy.deepcopy(_OFFICIAL_FILTERS),
+        "character_embedding_dim": 16,
+        "num_highway_layers": highways,
+        "activation": "relu",
+        "num_characters": 262,
+        "max_characters_per_token": 50,
+        "lstm_units": lstm_units,
+        "projection_dim": projection_dim,
+        "num_layers": 2,
+        "cell_clip": 3.0,
+        "projection_clip": 3.0,
+        "use_skip_connections": True,
+    }
+    return {
+        "metadata": {
+            "language": "en",
+            "source": f"{_ALLENNLP_PAGE} (Peters et al., 2018, {_PAPER})",
+            "license": "Apache-2.0 (AllenNLP model release)",
+            "training_data": metadata.pop(
+                "training_data", "1B Word Benchmark (800M tokens)"
+            ),
+            "vocabulary": OFFICIAL_VOCABULARY,
+            "directory": directory,
+            **metadata,
+        },
+        "config": config,
+        # Preset file name -> path under the base URL.
+        "files": {
+            "options.json": f"{directory}/elmo_{directory}_options.json",
+            "weights.hdf5": f"{directory}/elmo_{directory}_weights.hdf5",
+            "vocabulary.txt": OFFICIAL_VOCABULARY,
+        },
+    }
+
+
+BUILTIN_PRESETS = {
+    "elmo_small_en": _official(
+        "2x1024_128_2048cnn_1xhighway",
+        1024,
+        128,
+        1,
+        description="Official small ELMo: 2 biLSTM layers of 1024 units "
+        "projected to 128, 2048 CNN filters, 1 highway layer.",
+        parameters=13_600_000,
+    ),
+    "elmo_medium_en": _official(
+        "2x2048_256_2048cnn_1xhighway",
+        2048,
+        256,
+        1,
+        description="Official medium ELMo: 2 biLSTM layers of 2048 units "
+        "projected to 256, 2048 CNN filters, 1 highway layer.",
+        parameters=28_000_000,
+    ),
+    "elmo_original_en": _official(
+        "2x4096_512_2048cnn_2xhighway",
+        4096,
+        512,
+        2,
+        description="The original ELMo of the paper: 2 biLSTM layers of "
+        "4096 units projected to 512, 2048 CNN filters, 2 highway layers.",
+        parameters=93_600_000,
+    ),
+    "elmo_original_5.5b_en": _official(
+        "2x4096_512_2048cnn_2xhighway_5.5B",
+        4096,
+        512,
+        2,
+        description="The original ELMo architecture trained on 5.5B tokens "
+        "(Wikipedia 1.9B and WMT 2008-2012 monolingual news 3.6B).",
+        parameters=93_600_000,
+        training_data="Wikipedia (1.9B tokens) and WMT 2008-2012 news "
+        "crawl (3.6B tokens)",
+    ),
+    # Shipped inside the package: loads with no network.
+    "elmo_english_small": {
+        "metadata": None,  # its metadata.json
+        "package_dir": "elmo_english_small",
+    },
+}
+
+
+def official_base_url():
+    """The base URL of the official models (`$KERAS_ELMO_BASE_URL` if set).
+
+    Example:
+
+    >>> official_base_url()
+    'https://s3-us-west-2.amazonaws.com/allennlp/models/elmo'
+    """
+    return os.environ.get(BASE_URL_ENV) or OFFICIAL_BASE_URL
+
+
+def package_preset_dir(name):
+    """The directory inside the package holding a shipped preset."""
+    return os.path.join(
+        os.path.dirname(os.path.abspath(__file__)),
+        BUILTIN_PRESETS[name]["package_dir"],
+    )
