@@ -12,6 +12,17 @@ from keras_elmo.utils.eager import concrete_value
 from keras_elmo.utils.xla import in_xla_context
 
 _ACTIVATIONS = ("relu", "tanh")
+# The character convolutions `(width, num_filters)` of every official
+# English ELMo (2048 filters in all).
+OFFICIAL_FILTERS = (
+    (1, 32),
+    (2, 32),
+    (3, 64),
+    (4, 128),
+    (5, 256),
+    (6, 512),
+    (7, 1024),
+)
 # Character positions convolved together by the matmul formulation.
 _POSITION_BLOCK = 8
 
@@ -77,15 +88,7 @@ class CharCNNEncoder(keras.layers.Layer):
 
     def __init__(
         self,
-        filters=(
-            (1, 32),
-            (2, 32),
-            (3, 64),
-            (4, 128),
-            (5, 256),
-            (6, 512),
-            (7, 1024),
-        ),
+        filters=OFFICIAL_FILTERS,
         embedding_dim=16,
         num_highway_layers=2,
         projection_dim=512,

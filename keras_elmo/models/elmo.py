@@ -10,6 +10,7 @@ from keras_elmo.conversion.bilm_options import options_to_config
 from keras_elmo.conversion.bilm_options import read_options
 from keras_elmo.conversion.bilm_options import write_options
 from keras_elmo.layers.bi_lm import BiLM
+from keras_elmo.layers.char_cnn_encoder import OFFICIAL_FILTERS
 from keras_elmo.layers.char_cnn_encoder import CharCNNEncoder
 from keras_elmo.preprocessing.elmo_characters import MAX_CHARACTERS_PER_TOKEN
 from keras_elmo.preprocessing.elmo_characters import N_CHARACTERS
@@ -19,17 +20,6 @@ from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_handles import builtin_preset_config
 from keras_elmo.presets.preset_handles import builtin_preset_metadata
 from keras_elmo.presets.preset_handles import resolve_preset
-
-# The character CNN of every official English ELMo.
-OFFICIAL_FILTERS = (
-    (1, 32),
-    (2, 32),
-    (3, 64),
-    (4, 128),
-    (5, 256),
-    (6, 512),
-    (7, 1024),
-)
 
 
 @keras_elmo_serializable
@@ -131,6 +121,9 @@ class ELMo(keras.Model):
         max_batch_size=128,
         **kwargs,
     ):
+        # Not Keras's "el_mo", "el_mo_1", ...: the variable paths (which
+        # training checkpoints use) stay the same from process to process.
+        kwargs.setdefault("name", "elmo")
         super().__init__(**kwargs)
         self.filters = [[int(w), int(n)] for w, n in filters]
         self.character_embedding_dim = int(character_embedding_dim)
@@ -382,3 +375,25 @@ class ELMo(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def as_elmo(elmo):
+    """The `ELMo` argument of a task model (an `ELMo`, or its config).
+
+    Args:
+        elmo: a `keras_elmo.ELMo`, or its serialized config (what
+            `get_config` of a task model stores).
+
+    Returns:
+        The `ELMo`.
+
+    Raises:
+        ValueError: for anything else.
+    """
+    if isinstance(elmo, dict):  # from `get_config`
+        elmo = keras.saving.deserialize_keras_object(elmo)
+    if not isinstance(elmo, ELMo):
+        raise ValueError(
+            f"`elmo` must be a `keras_elmo.ELMo`. Received: elmo={elmo!r}"
+        )
+    return elmo

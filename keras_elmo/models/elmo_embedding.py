@@ -6,6 +6,7 @@ from keras import ops
 from keras_elmo.api_export import keras_elmo_serializable
 from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
 from keras_elmo.models.elmo import ELMo
+from keras_elmo.models.elmo import as_elmo
 from keras_elmo.models.sentence_markers import remove_sentence_markers
 from keras_elmo.preprocessing.elmo_character_tokenizer import (
     ElmoCharacterTokenizer,
@@ -101,13 +102,7 @@ class ELMoEmbedding(keras.layers.Layer):
         self.initial_scalar_weights = initial_scalar_weights
 
         # === Layers ===
-        if isinstance(elmo, dict):  # from `get_config`
-            elmo = keras.saving.deserialize_keras_object(elmo)
-        if not isinstance(elmo, ELMo):
-            raise ValueError(
-                f"`elmo` must be a `keras_elmo.ELMo`. Received: elmo={elmo!r}"
-            )
-        self.elmo = elmo
+        self.elmo = as_elmo(elmo)
         self.elmo.trainable = self.trainable_bilm
         self.tokenizer = None
         if input_type == "sentences":

@@ -13,6 +13,7 @@ from keras_elmo.conversion.bilm_hdf5 import softmax_rows
 from keras_elmo.layers.sampled_softmax_head import SampledSoftmaxHead
 from keras_elmo.metrics.perplexity import Perplexity
 from keras_elmo.models.elmo import ELMo
+from keras_elmo.models.elmo import as_elmo
 from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_handles import resolve_preset
 from keras_elmo.utils.distribution import worker_count
@@ -106,13 +107,7 @@ class ELMoLanguageModel(keras.Model):
         self.sampler_dtype = sampler_dtype
 
         # === Layers ===
-        if isinstance(elmo, dict):  # from `get_config`
-            elmo = keras.saving.deserialize_keras_object(elmo)
-        if not isinstance(elmo, ELMo):
-            raise ValueError(
-                f"`elmo` must be a `keras_elmo.ELMo`. Received: elmo={elmo!r}"
-            )
-        self.elmo = elmo
+        self.elmo = as_elmo(elmo)
         self.output_dropout = keras.layers.Dropout(
             self.dropout, dtype=self.dtype_policy, name="output_dropout"
         )

@@ -11,8 +11,9 @@ environment variable `KERAS_ELMO_BASE_URL` replaces (a mirror, or a local
 server in tests). Nothing is fetched at import.
 """
 
-import copy
 import os
+
+from keras_elmo.layers.char_cnn_encoder import OFFICIAL_FILTERS
 
 BASE_URL_ENV = "KERAS_ELMO_BASE_URL"
 OFFICIAL_BASE_URL = "https://s3-us-west-2.amazonaws.com/allennlp/models/elmo"
@@ -20,15 +21,6 @@ OFFICIAL_BASE_URL = "https://s3-us-west-2.amazonaws.com/allennlp/models/elmo"
 # words of the 1B Word Benchmark, `<S>`, `</S>`, `<UNK>` first).
 OFFICIAL_VOCABULARY = "vocab-2016-09-10.txt"
 
-_OFFICIAL_FILTERS = [
-    [1, 32],
-    [2, 32],
-    [3, 64],
-    [4, 128],
-    [5, 256],
-    [6, 512],
-    [7, 1024],
-]
 
 _PAPER = "https://arxiv.org/abs/1802.05365"
 _ALLENNLP_PAGE = "https://allennlp.org/elmo"
@@ -36,7 +28,7 @@ _ALLENNLP_PAGE = "https://allennlp.org/elmo"
 
 def _official(directory, lstm_units, projection_dim, highways, **metadata):
     config = {
-        "filters": copy.deepcopy(_OFFICIAL_FILTERS),
+        "filters": [list(pair) for pair in OFFICIAL_FILTERS],
         "character_embedding_dim": 16,
         "num_highway_layers": highways,
         "activation": "relu",
