@@ -234,6 +234,7 @@ def test_export_hdf5_command(tmp_path, capsys):
     assert main(["export-hdf5", str(run_dir), str(destination)]) == 0
     assert "Exported" in capsys.readouterr().out
     assert sorted(os.listdir(destination)) == [
+        "metadata.json",
         "options.json",
         "vocabulary.txt",
         "weights.hdf5",
