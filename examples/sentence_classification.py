@@ -97,8 +97,8 @@ def main(argv=None):
     parser.add_argument(
         "--model",
         default="elmo_english_small",
-        help="saved_models/ name or directory with options.json and "
-        "weights.hdf5",
+        help="a preset: built-in name, directory with options.json and "
+        "weights.hdf5, or URL (docs/presets.md)",
     )
     parser.add_argument("--options", help="original options.json")
     parser.add_argument("--weights", help="original hdf5 weights")

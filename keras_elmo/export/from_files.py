@@ -1,4 +1,4 @@
-"""Export a stored ELMo (model directory or original files): the CLI logic."""
+"""Export a stored ELMo (a preset or the original files): the CLI logic."""
 
 import os
 
@@ -87,7 +87,7 @@ def export_from_files(
         )
     if (model is None) == (options_file is None):
         raise ValueError(
-            "Give either `model` (a model directory or name) or "
+            "Give either `model` (a preset name, directory or URL) or "
             "`options_file` with `weight_file`. Received: "
             f"model={model!r}, options_file={options_file!r}"
         )
