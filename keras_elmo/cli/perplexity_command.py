@@ -1,5 +1,7 @@
 """`keras-elmo perplexity EXPORT_DIR FILES...`: exact held-out perplexity."""
 
+import json
+
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
@@ -17,8 +19,6 @@ def add_parser(subparsers):
 
 
 def run(args):
-    import json
-
     from keras_elmo.training.perplexity import evaluate_perplexity
 
     result = evaluate_perplexity(

@@ -12,6 +12,8 @@ trip corpus -> vocabulary file -> lookup table byte for byte.
 import collections
 import os
 
+import tqdm
+
 from keras_elmo.preprocessing.elmo_characters import BOS_TOKEN
 from keras_elmo.preprocessing.elmo_characters import EOS_TOKEN
 from keras_elmo.utils.atomic import atomic_path
@@ -85,8 +87,6 @@ def build_vocabulary(
     counts = collections.Counter()  # insertion order = first occurrence
     bar = None
     if progress:
-        import tqdm
-
         total = sum(os.path.getsize(path) for path in paths)
         bar = tqdm.tqdm(
             total=total, unit="B", unit_scale=True, desc="Counting tokens"
