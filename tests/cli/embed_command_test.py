@@ -3,7 +3,10 @@ import numpy as np
 import pytest
 
 from keras_elmo.cli.main import main
+from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 from tests.fixtures.make_tiny_elmo import write_tiny_elmo
+from tests.presets.preset_server import PresetServer
+from tests.presets.preset_server import write_tiny_preset
 
 
 @pytest.fixture
@@ -73,3 +76,35 @@ def test_token_budget_flag(files, tmp_path):
     # A budget of 4 positions embeds each sentence alone: same vectors.
     for alone, together in zip(*outputs):
         np.testing.assert_allclose(alone, together, atol=1e-5)
+
+
+def test_model_takes_any_preset_handle(tmp_path, monkeypatch, capsys):
+    # A built-in name, a preset directory and an http:// URL of it.
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    preset = write_tiny_preset(tmp_path / "served" / "tiny", seed=2)
+    text = tmp_path / "in.txt"
+    text.write_text("The cat sat .\nHello world\n", encoding="utf-8")
+    outputs = {}
+    with PresetServer(preset.parent) as server:
+        handles = {
+            "name": "elmo_english_small",
+            "dir": str(preset),
+            "url": f"{server.url}/tiny",
+        }
+        for key, handle in handles.items():
+            out = tmp_path / f"{key}.hdf5"
+            argv = ["embed", str(text), str(out), "--model", handle]
+            assert main(argv + ["--elmo", "--no-progress"]) == 0
+            with h5py.File(out, "r") as f:
+                outputs[key] = f["0"][...]
+    capsys.readouterr()
+    assert outputs["name"].shape == (4, 256)
+    np.testing.assert_array_equal(outputs["url"], outputs["dir"])
+    # The preset's layer_mix.json gives --elmo (not an equal average).
+    embedder = ELMoEmbedder.from_preset(str(preset))
+    sentence = "The cat sat ."
+    np.testing.assert_allclose(
+        outputs["dir"], embedder.embed_sentence(sentence, "elmo"), atol=1e-6
+    )
+    average = embedder.embed_sentence(sentence, "average")
+    assert not np.allclose(outputs["dir"], average, atol=1e-3)
