@@ -105,7 +105,7 @@ def test_tflite_from_original_files(model_dir, tmp_path, capsys):
             ["--options", "o.json", "--weights", "w.hdf5"],
             "`output` is required",
         ),
-        (["--model", "/nonexistent/model"], "No ELMo model"),
+        (["--model", "/nonexistent/model"], "Unknown ELMo preset"),
     ],
 )
 def test_bad_arguments_exit_2(argv, message, capsys):
