@@ -59,7 +59,7 @@ class TrainLanguageModelTest(TestCase):
             self.assertIn(f"ckpt-{step}.index", names)
         self.assertEqual(
             sorted(os.listdir(result["export_dir"])),
-            ["options.json", "vocabulary.txt", "weights.hdf5"],
+            ["metadata.json", "options.json", "vocabulary.txt", "weights.hdf5"],
         )
 
     def test_a_finished_run_is_not_trained_again(self):
@@ -160,7 +160,7 @@ class TrainerErrorsTest(TestCase):
         with self.assertRaisesRegex(ValueError, "different run.*batch_size"):
             self.train(batch_size=3)
         with self.assertRaisesRegex(ValueError, "different run.*options"):
-            self.train(options=None, preset="small")
+            self.train(options=None, preset="elmo_small_en")
 
     def test_validation_smaller_than_a_batch(self):
         short = os.path.join(self.get_temp_dir(), "short.txt")
@@ -173,7 +173,7 @@ class TrainerErrorsTest(TestCase):
         with self.assertRaisesRegex(ValueError, "steps` or `epochs"):
             self.train(steps=None)
         with self.assertRaisesRegex(ValueError, "exactly one of"):
-            self.train(preset="small")
+            self.train(preset="elmo_small_en")
         with self.assertRaisesRegex(ValueError, "strategy"):
             self.train(strategy="horovod")
         with self.assertRaisesRegex(ValueError, "multiple of"):
