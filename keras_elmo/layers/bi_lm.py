@@ -32,6 +32,10 @@ class BiLM(keras.layers.Layer):
         projection_clip: float or `None`. Defaults to `None`.
         use_skip_connections: bool. Add each layer's input to its output,
             for layers above the first. Defaults to `False`.
+        forget_bias: float. Added to the forget gate at run time. `1.0` is
+            TF1 `LSTMCell`'s (bilm-tf); AllenNLP-style LSTMs
+            (ELMoForManyLangs) keep it inside the stored bias, so `0.0`.
+            Defaults to `1.0`.
         dropout: float. Dropout on each LSTM layer's input, in training only
             (the original's `DropoutWrapper(input_keep_prob)`). Defaults to
             `0.0`.
@@ -74,6 +78,7 @@ class BiLM(keras.layers.Layer):
         cell_clip=None,
         projection_clip=None,
         use_skip_connections=False,
+        forget_bias=1.0,
         dropout=0.0,
         stateful=False,
         max_batch_size=128,
@@ -104,6 +109,7 @@ class BiLM(keras.layers.Layer):
         self.cell_clip = cell_clip
         self.projection_clip = projection_clip
         self.use_skip_connections = bool(use_skip_connections)
+        self.forget_bias = float(forget_bias)
         self.dropout = float(dropout)
         self.stateful = bool(stateful)
         self.max_batch_size = int(max_batch_size)
@@ -118,6 +124,7 @@ class BiLM(keras.layers.Layer):
                     projection_dim=self.projection_dim,
                     cell_clip=cell_clip,
                     projection_clip=projection_clip,
+                    forget_bias=self.forget_bias,
                     go_backwards=direction == "backward",
                     dtype=self.dtype_policy,
                     name=f"{direction}_lstm_{i}",
@@ -242,6 +249,7 @@ class BiLM(keras.layers.Layer):
                 "cell_clip": self.cell_clip,
                 "projection_clip": self.projection_clip,
                 "use_skip_connections": self.use_skip_connections,
+                "forget_bias": self.forget_bias,
                 "dropout": self.dropout,
                 "stateful": self.stateful,
                 "max_batch_size": self.max_batch_size,

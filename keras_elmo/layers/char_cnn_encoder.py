@@ -35,7 +35,15 @@ class CharCNNEncoder(keras.layers.Layer):
     `(width, num_filters)` pair, max-pooled over the characters, passed
     through the activation, concatenated, sent through highway layers and
     linearly projected to `projection_dim`. The projection is skipped when
-    the filters already add up to `projection_dim`, as in the original.
+    the features already add up to `projection_dim`, as in the original.
+
+    With a word vocabulary (`word_vocabulary_size > 0`, as in the
+    ELMoForManyLangs models) each token also carries a word id, looked up in
+    a word-embedding table and concatenated before the CNN features, ahead
+    of the projection: `projection(concat(word_embed(w), highway(cnn(c))))`.
+    The word id travels in the same int tensor as the characters, as one
+    extra last column, so every model input stays one int32 tensor
+    (`serving_default`, TFLite and the stateful paths need no second input).
 
     Args:
         filters: list of `(width, num_filters)` pairs. Defaults to the
@@ -51,12 +59,19 @@ class CharCNNEncoder(keras.layers.Layer):
             Defaults to `262`.
         max_characters_per_token: int. Character ids per token. Defaults to
             `50`.
+        word_vocabulary_size: int. Rows of the word-embedding table, the
+            padding row 0 included; `0` means no word embedding (bilm-tf).
+            Defaults to `0`.
+        word_embedding_dim: int. Size of the word embedding; used when
+            `word_vocabulary_size > 0`. Defaults to `0`.
         **kwargs: other `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 
     Call arguments:
         character_ids: int tensor `[batch, tokens, max_characters_per_token]`
             shifted by +1 as made by `keras_elmo.batch_to_char_ids`; a token
-            of all zeros is absent (padding).
+            of all zeros is absent (padding). With a word vocabulary, the
+            last axis is `max_characters_per_token + 1` and its last column
+            is the word id (shifted by +1 as well, 0 for absent tokens).
         training: bool. Only picks how the convolutions are computed (the
             outputs are the same): see "Performance" below.
 
@@ -95,6 +110,8 @@ class CharCNNEncoder(keras.layers.Layer):
         activation="relu",
         num_characters=N_CHARACTERS,
         max_characters_per_token=MAX_CHARACTERS_PER_TOKEN,
+        word_vocabulary_size=0,
+        word_embedding_dim=0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -126,6 +143,19 @@ class CharCNNEncoder(keras.layers.Layer):
                 raise ValueError(
                     f"`{name}` must be positive. Received: {name}={value}"
                 )
+        if int(word_vocabulary_size) < 0 or int(word_embedding_dim) < 0:
+            raise ValueError(
+                "`word_vocabulary_size` and `word_embedding_dim` must be >= 0."
+                f" Received: word_vocabulary_size={word_vocabulary_size}, "
+                f"word_embedding_dim={word_embedding_dim}"
+            )
+        if (int(word_vocabulary_size) > 0) != (int(word_embedding_dim) > 0):
+            raise ValueError(
+                "A word embedding needs both `word_vocabulary_size` and "
+                "`word_embedding_dim` > 0 (or both 0 for none). Received: "
+                f"word_vocabulary_size={word_vocabulary_size}, "
+                f"word_embedding_dim={word_embedding_dim}"
+            )
         if int(num_highway_layers) < 0:
             raise ValueError(
                 "`num_highway_layers` must be >= 0. "
@@ -138,7 +168,17 @@ class CharCNNEncoder(keras.layers.Layer):
         self.activation = activation
         self.num_characters = int(num_characters)
         self.max_characters_per_token = int(max_characters_per_token)
+        self.word_vocabulary_size = int(word_vocabulary_size)
+        self.word_embedding_dim = (
+            int(word_embedding_dim) if self.word_vocabulary_size else 0
+        )
         self.num_filters = sum(n for _, n in filters)
+        # Token features before the projection: [word embedding, CNN].
+        self.feature_dim = self.word_embedding_dim + self.num_filters
+        # Ids per token in the input: the characters, then the word id.
+        self.ids_per_token = self.max_characters_per_token + (
+            1 if self.word_vocabulary_size else 0
+        )
         self.supports_masking = True
 
         # === Layers ===
@@ -166,8 +206,19 @@ class CharCNNEncoder(keras.layers.Layer):
             Highway(dtype=self.dtype_policy, name=f"highway_{k}")
             for k in range(self.num_highway_layers)
         ]
+        self.word_embed = None
+        if self.word_vocabulary_size:
+            self.word_embed = keras.layers.Embedding(
+                self.word_vocabulary_size,
+                self.word_embedding_dim,
+                embeddings_initializer=keras.initializers.RandomUniform(
+                    -0.25, 0.25
+                ),
+                dtype=self.dtype_policy,
+                name="word_embed",
+            )
         self.projection = None
-        if self.num_filters != self.projection_dim:
+        if self.feature_dim != self.projection_dim:
             self.projection = keras.layers.Dense(
                 self.projection_dim,
                 dtype=self.dtype_policy,
@@ -181,32 +232,44 @@ class CharCNNEncoder(keras.layers.Layer):
             convolution.build((None, chars, self.embedding_dim))
         for highway in self.highways:
             highway.build((None, self.num_filters))
+        if self.word_embed is not None:
+            self.word_embed.build((None,))
         if self.projection is not None:
-            self.projection.build((None, self.num_filters))
+            self.projection.build((None, self.feature_dim))
 
     def _check_character_ids(self, character_ids):
         if len(character_ids.shape) != 3:
             raise ValueError(
                 "`character_ids` must have shape [batch, tokens, "
-                f"{self.max_characters_per_token}]. "
+                f"{self.ids_per_token}]. "
                 f"Received: shape={tuple(character_ids.shape)}"
             )
         last = character_ids.shape[-1]
-        if last is not None and last != self.max_characters_per_token:
+        if last is not None and last != self.ids_per_token:
             raise ValueError(
                 "The last axis of `character_ids` must be "
-                f"max_characters_per_token={self.max_characters_per_token}. "
-                f"Received: shape={tuple(character_ids.shape)}"
+                f"max_characters_per_token={self.max_characters_per_token}"
+                + (" + 1 (the word id)" if self.word_vocabulary_size else "")
+                + f". Received: shape={tuple(character_ids.shape)}"
             )
         values = concrete_value(character_ids)
         if values is not None and values.size:
-            low, high = values.min(), values.max()
+            chars = values[..., : self.max_characters_per_token]
+            low, high = chars.min(), chars.max()
             if low < 0 or high >= self.num_characters:
                 raise ValueError(
                     "`character_ids` must lie in [0, "
                     f"{self.num_characters - 1}] (ids are shifted by +1; 0 "
                     f"is padding). Received values in [{low}, {high}]."
                 )
+            if self.word_vocabulary_size:
+                words = values[..., self.max_characters_per_token]
+                if words.min() < 0 or words.max() >= self.word_vocabulary_size:
+                    raise ValueError(
+                        "The word ids (last column of `character_ids`) must "
+                        f"lie in [0, {self.word_vocabulary_size - 1}]. "
+                        f"Received values in [{words.min()}, {words.max()}]."
+                    )
 
     def _convolve(self, character_ids, training=None):
         """Max-pooled, activated convolution features of every token.
@@ -303,9 +366,17 @@ class CharCNNEncoder(keras.layers.Layer):
         character_ids = ops.cast(character_ids, "int32")
         mask = ops.any(character_ids > 0, axis=-1)  # (batch, tokens)
         batch, tokens = ops.shape(character_ids)[0], ops.shape(character_ids)[1]
-        x = self._convolve(character_ids, training)  # (b * t, num_filters)
+        chars = character_ids[..., : self.max_characters_per_token]
+        x = self._convolve(chars, training)  # (b * t, num_filters)
         for highway in self.highways:
             x = highway(x)  # (batch * tokens, num_filters)
+        if self.word_embed is not None:
+            words = ops.reshape(
+                character_ids[..., self.max_characters_per_token], (-1,)
+            )  # (batch * tokens,)
+            x = ops.concatenate(
+                [self.word_embed(words), x], axis=-1
+            )  # (batch * tokens, word_embedding_dim + num_filters)
         if self.projection is not None:
             x = self.projection(x)  # (batch * tokens, projection_dim)
         x = ops.reshape(x, (batch, tokens, self.projection_dim))
@@ -331,6 +402,8 @@ class CharCNNEncoder(keras.layers.Layer):
                 "activation": self.activation,
                 "num_characters": self.num_characters,
                 "max_characters_per_token": self.max_characters_per_token,
+                "word_vocabulary_size": self.word_vocabulary_size,
+                "word_embedding_dim": self.word_embedding_dim,
             }
         )
         return config

@@ -33,6 +33,9 @@ _LAZY_EXPORTS = {
     "tokens_to_character_ids": (
         "keras_elmo.preprocessing.elmo_character_tokenizer"
     ),
+    "VocabularyCharacterTokenizer": (
+        "keras_elmo.preprocessing.vocabulary_character_tokenizer"
+    ),
 }
 
 __all__ = [
