@@ -262,6 +262,8 @@ class VocabularyCharacterTokenizer(keras.layers.Layer):
         ids = tf.where(is_bos, bos_ids, tf.where(is_eos, eos_ids, word_ids))
         if self._word_table is not None:
             cut = tf.strings.reduce_join(characters, axis=1)  # (n,)
+            # Markers are looked up whole (the original never cuts them).
+            cut = tf.where(is_bos[:, 0] | is_eos[:, 0], tokens, cut)  # (n,)
             words = self._word_table.lookup(cut)[:, None]  # (n, 1)
             ids = tf.concat([ids, words], axis=1)  # (n, max_chars + 1)
         return ids + ID_OFFSET

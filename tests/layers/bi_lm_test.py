@@ -111,3 +111,31 @@ class BiLMTest(TestCase):
             BiLM(**TINY, stateful=True, max_batch_size=2)(
                 np.zeros((3, 2, 3), "float32")
             )
+
+
+class BiLMForgetBiasTest(TestCase):
+    def test_forget_bias_reaches_every_lstm(self):
+        bilm = BiLM(units=4, projection_dim=2, num_layers=2, forget_bias=0.0)
+        self.assertEqual(bilm.get_config()["forget_bias"], 0.0)
+        for direction in ("forward", "backward"):
+            for lstm in bilm.lstms[direction]:
+                self.assertEqual(lstm.forget_bias, 0.0)
+
+    def test_stored_forget_bias_equals_run_time_one(self):
+        # forget_bias=0 with +1 in the stored forget-gate bias (AllenNLP)
+        # is the same LSTM as forget_bias=1 without it (TF1).
+        inputs = np.random.default_rng(0).normal(size=(2, 3, 2))
+        inputs = inputs.astype("float32")
+        tf1 = BiLM(units=4, projection_dim=2, num_layers=1)
+        allen = BiLM(units=4, projection_dim=2, num_layers=1, forget_bias=0.0)
+        tf1.build(inputs.shape)
+        allen.build(inputs.shape)
+        weights = tf1.get_weights()
+        shifted = []
+        for w in weights:
+            if w.shape == (16,):  # bias: gates i, f, c, o of 4 units each
+                w = w.copy()
+                w[4:8] += 1.0
+            shifted.append(w)
+        allen.set_weights(shifted)
+        self.assertAllClose(allen(inputs), tf1(inputs), atol=1e-6)

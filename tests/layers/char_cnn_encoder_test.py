@@ -129,3 +129,71 @@ class CharCNNEncoderTest(TestCase):
             tf.function(gradients, jit_compile=True)(ids), gradients(ids)
         ):
             self.assertAllClose(got, expected, atol=1e-4)
+
+
+class CharCNNEncoderWordEmbeddingTest(TestCase):
+    # ELMoForManyLangs' token embedder: a word table beside the CNN.
+    WORDS = {**TINY, "word_vocabulary_size": 5, "word_embedding_dim": 2}
+
+    def _ids(self):
+        chars = batch_to_char_ids([["a", "bc"], ["def"]])  # (2, 4, 50)
+        words = np.array([[1, 3, 4, 2], [1, 2, 2, 0]])[..., None]
+        return np.concatenate([chars, words], axis=-1).astype("int32")
+
+    def test_layer_behaviors(self):
+        self.run_layer_test(
+            cls=CharCNNEncoder,
+            init_kwargs=self.WORDS,
+            input_data=self._ids(),
+            expected_output_shape=(2, 4, 4),
+            # TINY's 11 plus the word table.
+            expected_num_trainable_weights=12,
+            run_training_check=False,
+        )
+
+    def test_exact_output(self):
+        # Word vector [w] concatenated before the CNN feature 2.5 (see
+        # test_exact_output above), projected by [[1], [10]]: w + 25.
+        layer = CharCNNEncoder(
+            filters=[(1, 1)],
+            embedding_dim=1,
+            num_highway_layers=0,
+            projection_dim=1,
+            word_vocabulary_size=3,
+            word_embedding_dim=1,
+        )
+        self.assertEqual(layer.feature_dim, 2)
+        layer.build((None, None, 51))
+        layer.char_embed.embeddings.assign(np.ones((262, 1)))
+        layer.convolutions[0].kernel.assign(np.full((1, 1, 1), 2.0))
+        layer.convolutions[0].bias.assign(np.full((1,), 0.5))
+        layer.word_embed.embeddings.assign(np.array([[0.0], [1.0], [2.0]]))
+        layer.projection.kernel.assign(np.array([[1.0], [10.0]]))
+        layer.projection.bias.assign(np.zeros(1))
+        chars = batch_to_char_ids([["x", "y"]])  # (1, 4, 50)
+        ids = np.concatenate([chars, [[[1], [2], [1], [1]]]], axis=-1)
+        out = layer(ids.astype("int32"))
+        self.assertAllClose(out, [[[26.0], [27.0], [26.0], [26.0]]])
+
+    def test_masking(self):
+        layer = CharCNNEncoder(**self.WORDS)
+        ids = self._ids()
+        self.assertAllEqual(
+            layer.compute_mask(ids), [[1, 1, 1, 1], [1, 1, 1, 0]]
+        )
+        self.assertAllClose(layer(ids)[1, 3], np.zeros(4))
+
+    def test_invalid_word_args(self):
+        with self.assertRaisesRegex(ValueError, "both"):
+            CharCNNEncoder(**{**TINY, "word_vocabulary_size": 5})
+        with self.assertRaisesRegex(ValueError, ">= 0"):
+            CharCNNEncoder(
+                **{**TINY, "word_vocabulary_size": -1, "word_embedding_dim": 2}
+            )
+        layer = CharCNNEncoder(**self.WORDS)
+        with self.assertRaisesRegex(ValueError, r"\+ 1 \(the word id\)"):
+            layer(batch_to_char_ids([["a"]]))
+        ids = self._ids()
+        ids[0, 0, -1] = 5
+        with self.assertRaisesRegex(ValueError, r"word ids .* \[0, 4\]"):
+            layer(ids)
