@@ -72,7 +72,12 @@ class VocabularyCharacterTokenizer(keras.layers.Layer):
     Call arguments:
         inputs: a `tf.RaggedTensor` `[batch, (tokens)]` of `tf.string`
             tokens, a dense `[batch, tokens]` string tensor padded with `""`
-            (every `""` is dropped), or a Python list of token lists.
+            (every `""` is dropped, unless `sequence_length` is given), or a
+            Python list of token lists.
+        sequence_length: optional int tensor `[batch]`, only for dense
+            inputs: the first `sequence_length[i]` entries of row `i` are
+            the sentence. The output then keeps the input width (`tokens
+            (+2)` positions), as `ElmoCharacterTokenizer`'s.
 
     Returns:
         int32 tensor `[batch, tokens (+2), max_characters_per_token (+1)]`;
@@ -199,7 +204,7 @@ class VocabularyCharacterTokenizer(keras.layers.Layer):
 
     # === In-graph ===
 
-    def _to_ragged(self, inputs):
+    def _to_ragged(self, inputs, sequence_length=None):
         if isinstance(inputs, (list, tuple)):
             inputs = tf.ragged.constant(
                 [[str(t) for t in s] for s in inputs],
@@ -220,8 +225,32 @@ class VocabularyCharacterTokenizer(keras.layers.Layer):
                 f"shape={inputs.shape}"
             )
         if isinstance(inputs, tf.RaggedTensor):
-            return inputs.with_row_splits_dtype(tf.int64)
-        return tf.ragged.boolean_mask(inputs, tf.not_equal(inputs, ""))
+            if sequence_length is not None:
+                raise ValueError(
+                    "`sequence_length` is only for dense inputs; a ragged "
+                    "tensor already knows its row lengths."
+                )
+            return inputs.with_row_splits_dtype(tf.int64), None
+        width = tf.shape(inputs, out_type=tf.int64)[1]
+        if sequence_length is None:
+            mask = tf.not_equal(inputs, "")
+            return tf.ragged.boolean_mask(inputs, mask), None
+        sequence_length = tf.cast(sequence_length, tf.int64)  # (batch,)
+        checks = [
+            tf.debugging.assert_non_negative(
+                sequence_length, message="`sequence_length` must be >= 0."
+            ),
+            tf.debugging.assert_less_equal(
+                sequence_length,
+                width,
+                message="`sequence_length` exceeds the width of `inputs`.",
+            ),
+        ]
+        with tf.control_dependencies(checks):
+            tokens = tf.RaggedTensor.from_tensor(
+                inputs, lengths=sequence_length
+            )
+        return tokens, width
 
     def tokens_to_ids(self, tokens):
         """Model ids of a 1-D `tf.string` tensor of tokens (in-graph).
@@ -268,8 +297,9 @@ class VocabularyCharacterTokenizer(keras.layers.Layer):
             ids = tf.concat([ids, words], axis=1)  # (n, max_chars + 1)
         return ids + ID_OFFSET
 
-    def call(self, inputs):
-        tokens = self._to_ragged(inputs)  # (batch, (tokens))
+    def call(self, inputs, sequence_length=None):
+        tokens, width = self._to_ragged(inputs, sequence_length)
+        # tokens: (batch, (tokens))
         num_sentences = tokens.nrows(out_type=tf.int64)
         if self.add_sentence_markers:
             bos = tf.fill([num_sentences, 1], BOS_TOKEN)
@@ -279,9 +309,13 @@ class VocabularyCharacterTokenizer(keras.layers.Layer):
             self.tokens_to_ids(tokens.flat_values)
         )  # (batch, (tokens), ids_per_token)
         markers = 2 if self.add_sentence_markers else 0
-        width = tf.maximum(
-            tf.reduce_max(tokens.row_lengths()), tf.constant(markers, tf.int64)
-        )
+        if width is None:
+            width = tf.maximum(
+                tf.reduce_max(tokens.row_lengths()),
+                tf.constant(markers, tf.int64),
+            )
+        else:
+            width = width + markers
         ids = ids.to_tensor(
             default_value=0,
             shape=tf.stack(
@@ -291,7 +325,7 @@ class VocabularyCharacterTokenizer(keras.layers.Layer):
         ids.set_shape([None, None, self.ids_per_token])
         return ids  # (batch, tokens (+2), ids_per_token)
 
-    def compute_output_spec(self, inputs):
+    def compute_output_spec(self, inputs, sequence_length=None):
         return keras.KerasTensor(
             (None, None, self.ids_per_token), dtype="int32"
         )

@@ -98,6 +98,13 @@ class VocabularyCharacterTokenizerTest(TestCase):
             _tokenizer().batch_to_ids([["ab", "b"], ["b"]]),
         )
 
+    def test_sequence_length_keeps_the_input_width(self):
+        dense = tf.constant([["ab", "", "b"], ["b", "x", "y"]])
+        ids = _tokenizer()(dense, sequence_length=tf.constant([3, 1]))
+        self.assertEqual(ids.shape, (2, 5, 7))
+        expected = _tokenizer().batch_to_ids([["ab", "", "b"], ["b"]])
+        self.assertAllEqual(ids, expected)
+
     def test_invalid_utf8_is_oov(self):
         ids = _tokenizer()(tf.ragged.constant([[b"a\xff"]]))
         self.assertAllEqual(ids[0, 1, :6], np.array([1, 6, 2, 0, 3, 3]) + 1)
