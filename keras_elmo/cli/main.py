@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "keras_elmo.cli.perplexity_command",
     "keras_elmo.cli.export_hdf5_command",
     "keras_elmo.cli.export_command",
+    "keras_elmo.cli.convert_command",
 )
 
 
@@ -51,7 +52,12 @@ def main(argv=None):
         return 2
     try:
         return args.func(args) or 0
-    except (ValueError, FileNotFoundError, TypeError) as error:
+    except (
+        ValueError,
+        FileNotFoundError,
+        FileExistsError,
+        TypeError,
+    ) as error:
         # Bad input: one clear line, not a stack trace.
         print(f"keras-elmo {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -34,9 +34,15 @@ from collections.abc import Callable
 
 import numpy as np
 
+from keras_elmo.conversion.keras_preset import is_keras_preset
+from keras_elmo.conversion.keras_preset import save_keras_preset
 from keras_elmo.conversion.torch_pickle import TorchPickleError
 from keras_elmo.conversion.torch_pickle import load_torch_state_dict
 from keras_elmo.layers.bi_lm import DIRECTIONS
+from keras_elmo.models.elmo import ELMo
+from keras_elmo.preprocessing.vocabulary_character_tokenizer import (
+    VocabularyCharacterTokenizer,
+)
 
 CONFIG_FILE = "config.json"
 CHAR_DICT_FILE = "char.dic"
@@ -641,10 +647,84 @@ __all__ = [
     "WORD_DICT_FILE",
     "ElmoForManyLangsModel",
     "config_to_arguments",
+    "convert_elmoformanylangs",
     "is_elmoformanylangs_dir",
+    "load_elmoformanylangs",
     "load_elmoformanylangs_weights",
     "read_config",
     "read_dictionary",
     "read_elmoformanylangs",
     "weight_ports",
 ]
+
+
+def load_elmoformanylangs(model_dir, **kwargs):
+    """Build an `ELMo` and its tokenizer from an ELMoForManyLangs directory.
+
+    Args:
+        model_dir: str. The model directory (see the module docstring).
+        **kwargs: other `ELMo` arguments (`stateful`, `dtype`, `name`).
+
+    Returns:
+        `(model, tokenizer)`: a `keras_elmo.ELMo` with the weights, and the
+        `VocabularyCharacterTokenizer` that makes its inputs.
+
+    Example:
+
+    ```python
+    model, tokenizer = load_elmoformanylangs("ko.model")
+    outputs = model(tokenizer([["나는", "학교", "에", "간다"]]))
+    ```
+    """
+    source = read_elmoformanylangs(model_dir)
+    model = ELMo(**source.arguments, **kwargs)
+    load_elmoformanylangs_weights(model, source)
+    tokenizer = VocabularyCharacterTokenizer(
+        characters=source.characters,
+        words=source.words,
+        max_characters_per_token=source.arguments["max_characters_per_token"],
+        name="vocabulary_character_tokenizer",
+    )
+    return model, tokenizer
+
+
+def convert_elmoformanylangs(model_dir, preset_dir):
+    """Convert an ELMoForManyLangs directory into a keras_elmo preset.
+
+    Everything is read and checked first; the preset directory then appears
+    whole (atomic rename) or not at all. An existing directory is replaced
+    only if it is itself a keras_elmo preset.
+
+    Args:
+        model_dir: str. The ELMoForManyLangs model directory.
+        preset_dir: str. Where to write the preset (`config.json`,
+            `model.weights.h5`, `tokenizer.json`, `metadata.json`).
+
+    Returns:
+        The preset directory path.
+
+    Example:
+
+    ```python
+    convert_elmoformanylangs("ko.model", "elmo_korean")
+    embedder = keras_elmo.ELMoEmbedder.from_preset("elmo_korean")
+    ```
+    """
+    preset_dir = os.path.abspath(os.fspath(preset_dir))
+    if (
+        os.path.exists(preset_dir)
+        and not (os.path.isdir(preset_dir) and not os.listdir(preset_dir))
+        and not is_keras_preset(preset_dir)
+    ):
+        raise FileExistsError(
+            f"{preset_dir} exists and is not a keras_elmo preset; refusing "
+            "to replace it."
+        )
+    model, tokenizer = load_elmoformanylangs(model_dir)
+    save_keras_preset(
+        model,
+        preset_dir,
+        tokenizer=tokenizer,
+        source=f"elmoformanylangs:{os.path.abspath(os.fspath(model_dir))}",
+    )
+    return preset_dir

@@ -7,6 +7,10 @@ import h5py
 import tensorflow as tf
 import tqdm
 
+from keras_elmo.conversion.elmoformanylangs import is_elmoformanylangs_dir
+from keras_elmo.conversion.elmoformanylangs import load_elmoformanylangs
+from keras_elmo.conversion.keras_preset import is_keras_preset
+from keras_elmo.conversion.keras_preset import load_keras_preset
 from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.sentence_markers import remove_sentence_markers
@@ -49,6 +53,11 @@ class ELMoEmbedder:
             positions (sentences x longest, markers included), so that a
             batch of long sentences does not set the peak memory. Defaults
             to `4096`.
+        tokenizer: an object with `batch_to_ids(token_lists)` returning the
+            model's int32 ids with sentence markers (e.g. the
+            `VocabularyCharacterTokenizer` of an ELMoForManyLangs preset),
+            or `None` for the UTF-8 bytes of bilm-tf models
+            (`batch_to_char_ids`). Defaults to `None`.
 
     Example:
 
@@ -60,7 +69,12 @@ class ELMoEmbedder:
     """
 
     def __init__(
-        self, model, layer_mix=None, batch_size=64, max_tokens_per_batch=4096
+        self,
+        model,
+        layer_mix=None,
+        batch_size=64,
+        max_tokens_per_batch=4096,
+        tokenizer=None,
     ):
         if int(batch_size) < 1:
             raise ValueError(
@@ -78,10 +92,19 @@ class ELMoEmbedder:
             layer_mix = WeightedLayerMix(num_layers=model.num_layers + 1)
         self.layer_mix = layer_mix
         self._max_chars = model.max_characters_per_token
+        self.tokenizer = tokenizer
+        if tokenizer is not None and (
+            getattr(tokenizer, "ids_per_token", None) != model.ids_per_token
+        ):
+            raise ValueError(
+                "The tokenizer makes "
+                f"{getattr(tokenizer, 'ids_per_token', None)} ids per token; "
+                f"the model reads {model.ids_per_token}."
+            )
 
         @tf.function(
             input_signature=[
-                tf.TensorSpec([None, None, self._max_chars], tf.int32)
+                tf.TensorSpec([None, None, model.ids_per_token], tf.int32)
             ]
         )
         def forward(character_ids):
@@ -95,6 +118,11 @@ class ELMoEmbedder:
     def from_preset(cls, handle, **kwargs):
         """An embedder of a preset: a built-in name, a directory or a URL.
 
+        `handle` may also be an ELMoForManyLangs model directory (read
+        directly, see `keras_elmo.conversion.elmoformanylangs`) or a preset
+        converted from one (`keras-elmo convert`); their tokenizer comes
+        with them.
+
         Args:
             handle: str. See `keras_elmo.ELMo.from_preset`.
             **kwargs: other `ELMoEmbedder` arguments (`batch_size`, ...).
@@ -107,6 +135,14 @@ class ELMoEmbedder:
 
         >>> embedder = ELMoEmbedder.from_preset("elmo_english_small")
         """
+        # An ELMoForManyLangs directory, or a preset converted from one,
+        # brings its own tokenizer (a character vocabulary).
+        if is_elmoformanylangs_dir(handle):
+            model, tokenizer = load_elmoformanylangs(handle)
+            return cls(model, tokenizer=tokenizer, **kwargs)
+        if is_keras_preset(handle):
+            model, tokenizer = load_keras_preset(handle)
+            return cls(model, tokenizer=tokenizer, **kwargs)
         preset = resolve_preset(handle)
         model = ELMo.from_preset_directory(preset)
         layer_mix = None
@@ -142,7 +178,10 @@ class ELMoEmbedder:
         return cls(ELMo.from_bilm_hdf5(options_file, weight_file), **kwargs)
 
     def _embed_batch(self, token_lists, output):
-        ids = batch_to_char_ids(token_lists, max_chars=self._max_chars)
+        if self.tokenizer is not None:
+            ids = self.tokenizer.batch_to_ids(token_lists)
+        else:
+            ids = batch_to_char_ids(token_lists, max_chars=self._max_chars)
         layers, mixed, _ = self._forward(tf.constant(ids))
         layers, mixed = layers.numpy(), mixed.numpy()
         results = []

@@ -59,6 +59,17 @@ class ELMo(keras.Model):
             output. Defaults to `3.0`.
         use_skip_connections: bool. Residual connections between LSTM
             layers after the first. Defaults to `True`.
+        word_vocabulary_size: int. Rows of an optional word-embedding table
+            (padding row 0 included) whose vectors are concatenated with
+            the CNN features before the token projection, as in the
+            ELMoForManyLangs models; `0` (bilm-tf) for none. The word id is
+            then one extra last column of `character_ids`. Defaults to `0`.
+        word_embedding_dim: int. Size of the word embedding. Defaults to
+            `0`.
+        forget_bias: float. Added to the LSTM forget gate at run time:
+            `1.0` for bilm-tf (TF1 `LSTMCell`), `0.0` for AllenNLP-style
+            LSTMs (ELMoForManyLangs), whose stored bias includes it.
+            Defaults to `1.0`.
         dropout: float. Dropout on each LSTM layer's input in training, as
             in the original pretraining. Defaults to `0.0`.
         stateful: bool. Carry LSTM states from batch to batch as the
@@ -68,9 +79,11 @@ class ELMo(keras.Model):
         **kwargs: other `keras.Model` arguments (`name`, `dtype`, ...).
 
     Call arguments:
-        character_ids: int tensor `[batch, tokens, max_characters_per_token]`
-            from `keras_elmo.batch_to_char_ids` (ids shifted by +1, 0 =
-            padding).
+        character_ids: int tensor `[batch, tokens, ids_per_token]` from
+            `keras_elmo.batch_to_char_ids` (ids shifted by +1, 0 =
+            padding), or from the model's `VocabularyCharacterTokenizer`;
+            `ids_per_token` is `max_characters_per_token`, plus 1 (the word
+            id) with a word embedding.
         training: bool. Enables dropout.
 
     Returns:
@@ -116,6 +129,9 @@ class ELMo(keras.Model):
         cell_clip=3.0,
         projection_clip=3.0,
         use_skip_connections=True,
+        word_vocabulary_size=0,
+        word_embedding_dim=0,
+        forget_bias=1.0,
         dropout=0.0,
         stateful=False,
         max_batch_size=128,
@@ -139,6 +155,9 @@ class ELMo(keras.Model):
             None if projection_clip is None else float(projection_clip)
         )
         self.use_skip_connections = bool(use_skip_connections)
+        self.word_vocabulary_size = int(word_vocabulary_size)
+        self.word_embedding_dim = int(word_embedding_dim)
+        self.forget_bias = float(forget_bias)
         self.dropout = float(dropout)
         self.stateful = bool(stateful)
         self.max_batch_size = int(max_batch_size)
@@ -166,6 +185,8 @@ class ELMo(keras.Model):
             activation=self.activation,
             num_characters=self.num_characters,
             max_characters_per_token=self.max_characters_per_token,
+            word_vocabulary_size=self.word_vocabulary_size,
+            word_embedding_dim=self.word_embedding_dim,
             dtype=self.dtype_policy,
             name="char_cnn",
         )
@@ -176,18 +197,24 @@ class ELMo(keras.Model):
             cell_clip=self.cell_clip,
             projection_clip=self.projection_clip,
             use_skip_connections=self.use_skip_connections,
+            forget_bias=self.forget_bias,
             dropout=self.dropout,
             stateful=self.stateful,
             max_batch_size=self.max_batch_size,
             dtype=self.dtype_policy,
             name="bilm",
         )
-        self.build((None, None, self.max_characters_per_token))
+        self.build((None, None, self.ids_per_token))
 
     def build(self, character_ids_shape):
         self.char_cnn.build(character_ids_shape)
         self.bilm.build(self.char_cnn.compute_output_shape(character_ids_shape))
         self.built = True
+
+    @property
+    def ids_per_token(self):
+        """Width of `character_ids`: the characters (and the word id)."""
+        return self.char_cnn.ids_per_token
 
     def call(self, character_ids, training=None):
         token_embeddings = self.char_cnn(
@@ -347,6 +374,17 @@ class ELMo(keras.Model):
     @property
     def options(self):
         """The architecture as an original options.json dict."""
+        if (
+            self.word_vocabulary_size
+            or self.forget_bias != 1.0
+            or self.num_characters != N_CHARACTERS
+        ):
+            raise ValueError(
+                "This ELMo (a character vocabulary, a word embedding or a "
+                "stored forget bias, as ELMoForManyLangs models) has no "
+                "bilm-tf options.json form. Save it as a keras_elmo preset "
+                "(keras_elmo.conversion.keras_preset.save_keras_preset)."
+            )
         return config_to_options(self.get_config())
 
     def get_config(self):
@@ -365,6 +403,9 @@ class ELMo(keras.Model):
                 "cell_clip": self.cell_clip,
                 "projection_clip": self.projection_clip,
                 "use_skip_connections": self.use_skip_connections,
+                "word_vocabulary_size": self.word_vocabulary_size,
+                "word_embedding_dim": self.word_embedding_dim,
+                "forget_bias": self.forget_bias,
                 "dropout": self.dropout,
                 "stateful": self.stateful,
                 "max_batch_size": self.max_batch_size,
