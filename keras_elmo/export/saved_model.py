@@ -88,7 +88,27 @@ def _checked_tokens(tokens):
     return tokens
 
 
-def signature_functions(model, layer_mix=None, tokenizer=None):
+def _character_tokenizer(model, character_tokenizer):
+    if character_tokenizer is None:
+        return ElmoCharacterTokenizer(
+            max_characters_per_token=model.max_characters_per_token,
+            name="elmo_character_tokenizer",
+        )
+    if getattr(character_tokenizer, "ids_per_token", None) != (
+        model.ids_per_token
+    ):
+        raise ValueError(
+            "`character_tokenizer` must make the model's "
+            f"{model.ids_per_token} ids per token. Received: "
+            f"{character_tokenizer!r} making "
+            f"{getattr(character_tokenizer, 'ids_per_token', None)}"
+        )
+    return character_tokenizer
+
+
+def signature_functions(
+    model, layer_mix=None, tokenizer=None, character_tokenizer=None
+):
     """The three serving functions of an export, as `tf.function`s.
 
     Args:
@@ -97,6 +117,8 @@ def signature_functions(model, layer_mix=None, tokenizer=None):
         layer_mix: `keras_elmo.WeightedLayerMix` or None. See
             `export_saved_model`.
         tokenizer: None, `"whitespace"` or a callable. See
+            `export_saved_model`.
+        character_tokenizer: a Keras layer or None. See
             `export_saved_model`.
 
     Returns:
@@ -113,10 +135,7 @@ def signature_functions(model, layer_mix=None, tokenizer=None):
     """
     model, layer_mix = export_parts(model, layer_mix)
     split = _sentence_splitter(tokenizer)
-    max_chars = model.max_characters_per_token
-    char_tokenizer = ElmoCharacterTokenizer(
-        max_characters_per_token=max_chars, name="elmo_character_tokenizer"
-    )
+    char_tokenizer = _character_tokenizer(model, character_tokenizer)
 
     def serving_default(sentences):
         tokens = _checked_tokens(split(sentences))  # (b, (t))
@@ -139,7 +158,9 @@ def signature_functions(model, layer_mix=None, tokenizer=None):
             tf.TensorSpec([None], tf.int32, "sequence_len"),
         ],
         "char_ids": [
-            tf.TensorSpec([None, None, max_chars], tf.int32, "char_ids")
+            tf.TensorSpec(
+                [None, None, model.ids_per_token], tf.int32, "char_ids"
+            )
         ],
     }
     python_functions = {
@@ -160,7 +181,19 @@ def signature_functions(model, layer_mix=None, tokenizer=None):
     variables = [
         variable.value for variable in model.variables + layer_mix.variables
     ]
+    # Lookup tables of a vocabulary tokenizer are resources the graph reads:
+    # tracked with the variables so that the SavedModel holds them.
+    variables += list(getattr(char_tokenizer, "lookup_tables", ()))
     return functions, variables
+
+
+def _options_if_any(model):
+    # Models with a character vocabulary (ELMoForManyLangs) have no
+    # options.json form; "config" describes every model.
+    try:
+        return {"options": model.options}
+    except ValueError:
+        return {}
 
 
 def _metadata(model, functions):
@@ -177,13 +210,23 @@ def _metadata(model, functions):
         }
     return {
         "keras_elmo_version": __version__,
-        "options": model.options,
+        "config": {
+            key: value
+            for key, value in model.get_config().items()
+            if key not in ("dtype", "name", "trainable")
+        },
+        **_options_if_any(model),
         "signatures": signatures,
     }
 
 
 def export_saved_model(
-    model, export_base, version=None, layer_mix=None, tokenizer=None
+    model,
+    export_base,
+    version=None,
+    layer_mix=None,
+    tokenizer=None,
+    character_tokenizer=None,
 ):
     """Write `model` as version `version` of a TF Serving model directory.
 
@@ -199,8 +242,9 @@ def export_saved_model(
       split into tokens in the graph (by `tokenizer`).
     - `tokens`: `tokens` `[batch, tokens]` `tf.string` padded with `""`, and
       `sequence_len` int32 `[batch]`, the number of tokens of each row.
-    - `char_ids`: `char_ids` int32 `[batch, tokens + 2, 50]` with sentence
-      markers, as `keras_elmo.batch_to_char_ids` makes.
+    - `char_ids`: `char_ids` int32 `[batch, tokens + 2, ids_per_token]`
+      with sentence markers, as `keras_elmo.batch_to_char_ids` (or the
+      model's `character_tokenizer`) makes.
 
     Outputs, named as TF-Hub's ELMo module's, cover the sentences' own
     tokens (no `<S>`/`</S>`), padded to the longest sentence (to the input
@@ -228,6 +272,12 @@ def export_saved_model(
             `tf.string` tensor of sentences to a `tf.RaggedTensor`
             `[batch, (tokens)]` of `tf.string` tokens (use core TF ops only
             to keep the export loadable by stock TF Serving).
+        character_tokenizer: a Keras layer or None. Turns tokens into the
+            model's ids in the `serving_default` and `tokens` signatures
+            (called on a ragged `[batch, (tokens)]`, and on a dense batch
+            with `sequence_length=`); `None` is `ElmoCharacterTokenizer`
+            (UTF-8 bytes, bilm-tf models). ELMoForManyLangs models pass
+            their `VocabularyCharacterTokenizer` (core `tf.lookup` tables).
 
     Returns:
         str, the path of the version directory written.
@@ -253,7 +303,9 @@ def export_saved_model(
             "for the next one."
         )
     model, layer_mix = export_parts(model, layer_mix)
-    functions, variables = signature_functions(model, layer_mix, tokenizer)
+    functions, variables = signature_functions(
+        model, layer_mix, tokenizer, character_tokenizer
+    )
     module = tf.Module()
     # Keras variables are tracked through these lists (the layers' own
     # attributes are not all visible to TensorFlow's object graph).

@@ -35,7 +35,7 @@ def tflite_model_bytes(model, quantization=None, layer_mix=None):
             f"quantization={quantization!r}"
         )
     model, layer_mix = export_parts(model, layer_mix)
-    max_chars = model.max_characters_per_token
+    ids_per_token = model.ids_per_token  # characters (+ the word id)
 
     def char_ids(char_ids):
         return serving_outputs(model, layer_mix, char_ids)
@@ -43,7 +43,7 @@ def tflite_model_bytes(model, quantization=None, layer_mix=None):
     function = tf.function(
         char_ids,
         input_signature=[
-            tf.TensorSpec([None, None, max_chars], tf.int32, "char_ids")
+            tf.TensorSpec([None, None, ids_per_token], tf.int32, "char_ids")
         ],
         autograph=False,
     )

@@ -145,6 +145,14 @@ class VocabularyCharacterTokenizer(keras.layers.Layer):
         self._allow_non_tensor_positional_args = True
         self.built = True
 
+    @property
+    def lookup_tables(self):
+        """The `tf.lookup` tables (resources an exported graph must track)."""
+        tables = [self._char_table]
+        if self._word_table is not None:
+            tables.append(self._word_table)
+        return tables
+
     @staticmethod
     def _table(vocabulary, default):
         keys = tf.constant(list(vocabulary), tf.string)
