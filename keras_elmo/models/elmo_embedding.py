@@ -46,6 +46,13 @@ class ELMoEmbedding(keras.layers.Layer):
         use_top_only: bool. Use the top biLM layer instead of a mix.
         initial_scalar_weights: list of floats or `None`. Fixed mixing
             weights (e.g. zeros for a fixed equal average).
+        character_tokenizer: a Keras layer or `None`. With
+            `input_type="sentences"`, turns the split tokens into the
+            model's ids: `None` is `ElmoCharacterTokenizer` (UTF-8 bytes,
+            bilm-tf models); ELMoForManyLangs models need their
+            `VocabularyCharacterTokenizer` (see
+            `keras_elmo.conversion.elmoformanylangs.load_elmoformanylangs`).
+            Saved in the config. Defaults to `None`.
         **kwargs: other `keras.layers.Layer` arguments.
 
     Call arguments:
@@ -84,6 +91,7 @@ class ELMoEmbedding(keras.layers.Layer):
         l2_coef=0.0,
         use_top_only=False,
         initial_scalar_weights=None,
+        character_tokenizer=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -104,11 +112,21 @@ class ELMoEmbedding(keras.layers.Layer):
         # === Layers ===
         self.elmo = as_elmo(elmo)
         self.elmo.trainable = self.trainable_bilm
+        if isinstance(character_tokenizer, dict):  # from `get_config`
+            character_tokenizer = keras.saving.deserialize_keras_object(
+                character_tokenizer
+            )
+        self.character_tokenizer = character_tokenizer
         self.tokenizer = None
         if input_type == "sentences":
-            self.tokenizer = ElmoCharacterTokenizer(
+            self.tokenizer = character_tokenizer or ElmoCharacterTokenizer(
                 max_characters_per_token=elmo.max_characters_per_token,
                 name="tokenizer",
+            )
+        elif character_tokenizer is not None:
+            raise ValueError(
+                "`character_tokenizer` is only used with "
+                "input_type='sentences'."
             )
         self.layer_mix = WeightedLayerMix(
             num_layers=self.elmo.num_layers + 1,
@@ -200,7 +218,7 @@ class ELMoEmbedding(keras.layers.Layer):
     def _character_ids(self, inputs):
         if self.tokenizer is None:
             return inputs
-        return self.tokenizer(self.tokenizer.split(inputs))
+        return self.tokenizer(ElmoCharacterTokenizer.split(inputs))
 
     def call(self, inputs, training=None):
         character_ids = self._character_ids(inputs)  # (b, t + 2, chars)
@@ -250,6 +268,13 @@ class ELMoEmbedding(keras.layers.Layer):
                 "l2_coef": self.l2_coef,
                 "use_top_only": self.use_top_only,
                 "initial_scalar_weights": self.initial_scalar_weights,
+                "character_tokenizer": (
+                    None
+                    if self.character_tokenizer is None
+                    else keras.saving.serialize_keras_object(
+                        self.character_tokenizer
+                    )
+                ),
             }
         )
         return config

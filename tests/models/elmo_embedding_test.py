@@ -5,10 +5,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_elmo.conversion.elmoformanylangs import load_elmoformanylangs
+from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo_embedding import ELMoEmbedding
 from keras_elmo.models.sentence_markers import remove_sentence_markers
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from tests.conversion.elmoformanylangs_fixture import make_model_dir
 from tests.fixtures.make_tiny_elmo import write_tiny_elmo
 from tests.test_case import TestCase
 
@@ -88,3 +91,29 @@ class ELMoEmbeddingTest(TestCase):
             ELMoEmbedding.from_bilm_hdf5(
                 options_file, weight_file, input_type="tokens"
             )
+
+
+class ELMoEmbeddingVocabularyTest(TestCase):
+    """Raw sentences into an ELMoForManyLangs model inside a Keras model."""
+
+    def test_sentences_through_a_vocabulary_tokenizer(self):
+        directory = os.path.join(self.get_temp_dir(), "efml")
+        make_model_dir(directory)
+        elmo, tokenizer = load_elmoformanylangs(directory)
+        layer = ELMoEmbedding(
+            elmo, input_type="sentences", character_tokenizer=tokenizer
+        )
+        sentences = keras.Input(shape=(), dtype="string")
+        model = keras.Model(sentences, layer(sentences))
+        texts = ["ab 한국", "cde"]
+        got = model.predict(tf.constant(texts), verbose=0)
+        expected = ELMoEmbedder(elmo, tokenizer=tokenizer).embed_sentences(
+            [t.split() for t in texts], output="elmo"
+        )
+        for row, vectors in enumerate(expected):
+            self.assertAllClose(got[row, : len(vectors)], vectors, atol=1e-5)
+        # The tokenizer travels in the config.
+        clone = ELMoEmbedding.from_config(layer.get_config())
+        self.assertEqual(clone.tokenizer.characters, tokenizer.characters)
+        with self.assertRaisesRegex(ValueError, "only used with"):
+            ELMoEmbedding(elmo, character_tokenizer=tokenizer)

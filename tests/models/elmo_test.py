@@ -294,3 +294,34 @@ def test_options_with_wrong_n_characters_are_rejected(n_characters, tmp_path):
     options["char_cnn"]["n_characters"] = n_characters
     with pytest.raises(ValueError, match="n_characters.*must be 262"):
         options_to_config(options)
+
+
+class ELMoVocabularyOptionsTest(TestCase):
+    """The ELMoForManyLangs options: word embedding and forget bias."""
+
+    ARGS = dict(
+        filters=[(1, 2), (2, 3)],
+        character_embedding_dim=3,
+        num_highway_layers=1,
+        num_characters=20,
+        max_characters_per_token=6,
+        lstm_units=8,
+        projection_dim=4,
+        word_vocabulary_size=9,
+        word_embedding_dim=2,
+        forget_bias=0.0,
+    )
+
+    def test_config_round_trip_and_width(self):
+        model = ELMo(**self.ARGS)
+        self.assertEqual(model.ids_per_token, 7)
+        self.assertEqual(model.char_cnn.word_embed.embeddings.shape, (9, 2))
+        self.assertEqual(model.bilm.lstms["forward"][0].forget_bias, 0.0)
+        clone = ELMo.from_config(model.get_config())
+        clone.set_weights(model.get_weights())
+        ids = np.ones((2, 3, 7), "int32")
+        self.assertAllClose(clone(ids)["layers"], model(ids)["layers"])
+
+    def test_no_options_json_form(self):
+        with self.assertRaisesRegex(ValueError, "no bilm-tf options.json"):
+            _ = ELMo(**self.ARGS).options
