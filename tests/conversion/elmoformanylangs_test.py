@@ -1,14 +1,12 @@
 import json
 import os
-import types
 
 import numpy as np
 import pytest
 
 from keras_elmo.conversion import elmoformanylangs as efml
 from keras_elmo.conversion.torch_pickle import TorchPickleError
-from keras_elmo.layers.bi_lm import BiLM
-from keras_elmo.layers.char_cnn_encoder import CharCNNEncoder
+from keras_elmo.models.elmo import ELMo
 from keras_elmo.preprocessing.vocabulary_character_tokenizer import (
     VocabularyCharacterTokenizer,
 )
@@ -18,31 +16,8 @@ from tests.reference import numpy_elmoformanylangs
 
 
 def _layers(arguments):
-    """CharCNNEncoder + BiLM from `ELMo` arguments (the model's parts)."""
-    a = arguments
-    cnn = CharCNNEncoder(
-        filters=a["filters"],
-        embedding_dim=a["character_embedding_dim"],
-        num_highway_layers=a["num_highway_layers"],
-        projection_dim=a["projection_dim"],
-        activation=a["activation"],
-        num_characters=a["num_characters"],
-        max_characters_per_token=a["max_characters_per_token"],
-        word_vocabulary_size=a["word_vocabulary_size"],
-        word_embedding_dim=a["word_embedding_dim"],
-    )
-    bilm = BiLM(
-        units=a["lstm_units"],
-        projection_dim=a["projection_dim"],
-        num_layers=a["num_layers"],
-        cell_clip=a["cell_clip"],
-        projection_clip=a["projection_clip"],
-        use_skip_connections=a["use_skip_connections"],
-        forget_bias=a["forget_bias"],
-    )
-    cnn.build((None, None, cnn.ids_per_token))
-    bilm.build((None, None, a["projection_dim"]))
-    return types.SimpleNamespace(char_cnn=cnn, bilm=bilm)
+    """The `ELMo` an ELMoForManyLangs config describes (random weights)."""
+    return ELMo(**arguments)
 
 
 @pytest.fixture(params=["legacy", "zip"])
