@@ -16,7 +16,8 @@ def add_parser(subparsers):
         "--model",
         help="a preset: a built-in name (e.g. elmo_english_small, "
         "elmo_original_en), a preset directory (options.json + "
-        "weights.hdf5), or an http(s):// or file:// URL of one",
+        "weights.hdf5, or converted by `keras-elmo convert`), an http(s):// "
+        "or file:// URL of one, or an ELMoForManyLangs model directory",
     )
     model.add_argument(
         "--options", help="original options.json (with --weights)"

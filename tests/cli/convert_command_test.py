@@ -2,6 +2,7 @@ import json
 import os
 import re
 
+import h5py
 import numpy as np
 import pytest
 
@@ -112,3 +113,15 @@ def test_refuses_to_replace_a_directory_that_is_not_a_preset(
 def test_unknown_source_format(model_dir, tmp_path):
     with pytest.raises(SystemExit):
         main(["convert", "--from", "bilm", str(model_dir), str(tmp_path / "x")])
+
+
+def test_embed_reads_an_elmoformanylangs_directory(model_dir, tmp_path):
+    text = tmp_path / "in.txt"
+    text.write_text("ab 한국 zé\ncdeabcde\n", encoding="utf-8")
+    out = tmp_path / "out.hdf5"
+    argv = ["embed", str(text), str(out), "--model", str(model_dir)]
+    assert main(argv + ["--all", "--no-progress"]) == 0
+    expected = ELMoEmbedder.from_preset(model_dir).embed_sentences(SENTENCES)
+    with h5py.File(out, "r") as f:
+        for i, vectors in enumerate(expected):
+            np.testing.assert_allclose(f[str(i)][...], vectors, atol=1e-6)
