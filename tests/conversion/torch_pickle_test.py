@@ -154,6 +154,15 @@ def test_reads_both_formats_with_torch_blocked(tmp_path):
         "for fmt in ('legacy', 'zip'):\n"
         f"    w = load_torch_state_dict({str(tmp_path)!r} + f'/{{fmt}}.pkl')\n"
         "    assert np.array_equal(w['w'], np.eye(3)), fmt\n"
+        # The whole ELMoForManyLangs reader too.
+        "from tests.conversion.elmoformanylangs_fixture import make_model_dir\n"
+        "from keras_elmo.conversion.elmoformanylangs import "
+        "load_elmoformanylangs\n"
+        f"make_model_dir({str(tmp_path / 'efml')!r}, fmt='legacy')\n"
+        f"model, tok = load_elmoformanylangs({str(tmp_path / 'efml')!r})\n"
+        "assert model(tok([['ab']]))['layers'].shape == (1, 3, 3, 10)\n"
+        "assert 'torch' not in [m.split('.')[0] for m in sys.modules\n"
+        "                       if sys.modules[m] is not None]\n"
         "print('ok')\n"
     )
     result = subprocess.run(
