@@ -151,12 +151,13 @@ def read_dictionary(path, required=()):
         )
     vocabulary = {}
     try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().split("\n")
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8")
     except UnicodeDecodeError as error:
         raise ValueError(f"{path} is not UTF-8 text ({error}).") from None
-    if lines and lines[-1] == "":
-        lines.pop()
+    # The original iterates a `codecs` reader, which breaks lines where
+    # `str.splitlines` does (also at U+2028, U+0085, ...), not only at \n.
+    lines = text.splitlines()
     for number, line in enumerate(lines, start=1):
         fields = line.strip().split("\t")
         if len(fields) == 1:
