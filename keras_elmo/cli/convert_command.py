@@ -9,7 +9,8 @@ def add_parser(subparsers):
         help="convert a pretrained model of another format into a "
         "keras_elmo preset",
         description="Read a model in another format and write a keras_elmo "
-        "preset directory (model config, weights and tokenizer), atomically.",
+        "preset directory (model config, weights and tokenizer), "
+        "atomically: nothing is written if any input is missing or bad.",
     )
     parser.add_argument(
         "--from",
@@ -25,8 +26,20 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from keras_elmo.conversion.elmoformanylangs import convert_elmoformanylangs
+    import os
 
-    path = convert_elmoformanylangs(args.input_dir, args.output_dir)
-    print(f"Wrote the keras_elmo preset {path}")
+    from keras_elmo.conversion.elmoformanylangs import (
+        elmoformanylangs_tokenizer,
+    )
+    from keras_elmo.models.elmo import ELMo
+
+    model = ELMo.from_elmoformanylangs(args.input_dir)
+    model.save_to_preset(
+        args.output_dir,
+        tokenizer=elmoformanylangs_tokenizer(args.input_dir),
+        metadata={
+            "source": "elmoformanylangs:" + os.path.abspath(args.input_dir)
+        },
+    )
+    print(f"Wrote the keras_elmo preset {os.path.abspath(args.output_dir)}")
     return 0

@@ -34,12 +34,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from keras_elmo.conversion.keras_preset import is_keras_preset
-from keras_elmo.conversion.keras_preset import save_keras_preset
 from keras_elmo.conversion.torch_pickle import TorchPickleError
 from keras_elmo.conversion.torch_pickle import load_torch_state_dict
 from keras_elmo.layers.bi_lm import DIRECTIONS
-from keras_elmo.models.elmo import ELMo
 from keras_elmo.preprocessing.vocabulary_character_tokenizer import (
     VocabularyCharacterTokenizer,
 )
@@ -638,6 +635,49 @@ def load_elmoformanylangs_weights(model, source):
             variable.assign(value.astype(variable.dtype))
 
 
+def elmoformanylangs_tokenizer(source):
+    """The `VocabularyCharacterTokenizer` that makes a model's inputs.
+
+    Args:
+        source: an `ElmoForManyLangsModel`, or a model directory.
+
+    Returns:
+        A `VocabularyCharacterTokenizer` with the model's `char.dic`,
+        `word.dic` and `max_characters_per_token`.
+
+    Example:
+
+    ```python
+    tokenizer = elmoformanylangs_tokenizer("ko.model")
+    ids = tokenizer.batch_to_ids([["나는", "학교", "에", "간다"]])
+    ```
+    """
+    if not isinstance(source, ElmoForManyLangsModel):
+        model_dir = os.fspath(source)
+        config, config_source = read_config(model_dir)
+        embedder = _field(config, config_source, "token_embedder")
+        characters = read_dictionary(
+            os.path.join(model_dir, CHAR_DICT_FILE), SPECIAL_CHARACTERS
+        )
+        words = None
+        if int(embedder.get("word_dim", 0) or 0) > 0:
+            words = read_dictionary(
+                os.path.join(model_dir, WORD_DICT_FILE), SPECIAL_WORDS
+            )
+        max_chars = _field(
+            config, config_source, "token_embedder", "max_characters_per_token"
+        )
+    else:
+        characters, words = source.characters, source.words
+        max_chars = source.arguments["max_characters_per_token"]
+    return VocabularyCharacterTokenizer(
+        characters=characters,
+        words=words,
+        max_characters_per_token=int(max_chars),
+        name="vocabulary_character_tokenizer",
+    )
+
+
 __all__ = [
     "CHAR_DICT_FILE",
     "ENCODER_FILE",
@@ -648,84 +688,11 @@ __all__ = [
     "WORD_DICT_FILE",
     "ElmoForManyLangsModel",
     "config_to_arguments",
-    "convert_elmoformanylangs",
+    "elmoformanylangs_tokenizer",
     "is_elmoformanylangs_dir",
-    "load_elmoformanylangs",
     "load_elmoformanylangs_weights",
     "read_config",
     "read_dictionary",
     "read_elmoformanylangs",
     "weight_ports",
 ]
-
-
-def load_elmoformanylangs(model_dir, **kwargs):
-    """Build an `ELMo` and its tokenizer from an ELMoForManyLangs directory.
-
-    Args:
-        model_dir: str. The model directory (see the module docstring).
-        **kwargs: other `ELMo` arguments (`stateful`, `dtype`, `name`).
-
-    Returns:
-        `(model, tokenizer)`: a `keras_elmo.ELMo` with the weights, and the
-        `VocabularyCharacterTokenizer` that makes its inputs.
-
-    Example:
-
-    ```python
-    model, tokenizer = load_elmoformanylangs("ko.model")
-    outputs = model(tokenizer([["나는", "학교", "에", "간다"]]))
-    ```
-    """
-    source = read_elmoformanylangs(model_dir)
-    model = ELMo(**source.arguments, **kwargs)
-    load_elmoformanylangs_weights(model, source)
-    tokenizer = VocabularyCharacterTokenizer(
-        characters=source.characters,
-        words=source.words,
-        max_characters_per_token=source.arguments["max_characters_per_token"],
-        name="vocabulary_character_tokenizer",
-    )
-    return model, tokenizer
-
-
-def convert_elmoformanylangs(model_dir, preset_dir):
-    """Convert an ELMoForManyLangs directory into a keras_elmo preset.
-
-    Everything is read and checked first; the preset directory then appears
-    whole (atomic rename) or not at all. An existing directory is replaced
-    only if it is itself a keras_elmo preset.
-
-    Args:
-        model_dir: str. The ELMoForManyLangs model directory.
-        preset_dir: str. Where to write the preset (`config.json`,
-            `model.weights.h5`, `tokenizer.json`, `metadata.json`).
-
-    Returns:
-        The preset directory path.
-
-    Example:
-
-    ```python
-    convert_elmoformanylangs("ko.model", "elmo_korean")
-    embedder = keras_elmo.ELMoEmbedder.from_preset("elmo_korean")
-    ```
-    """
-    preset_dir = os.path.abspath(os.fspath(preset_dir))
-    if (
-        os.path.exists(preset_dir)
-        and not (os.path.isdir(preset_dir) and not os.listdir(preset_dir))
-        and not is_keras_preset(preset_dir)
-    ):
-        raise FileExistsError(
-            f"{preset_dir} exists and is not a keras_elmo preset; refusing "
-            "to replace it."
-        )
-    model, tokenizer = load_elmoformanylangs(model_dir)
-    save_keras_preset(
-        model,
-        preset_dir,
-        tokenizer=tokenizer,
-        source=f"elmoformanylangs:{os.path.abspath(os.fspath(model_dir))}",
-    )
-    return preset_dir

@@ -7,14 +7,14 @@ import h5py
 import tensorflow as tf
 import tqdm
 
+from keras_elmo.conversion.elmoformanylangs import elmoformanylangs_tokenizer
 from keras_elmo.conversion.elmoformanylangs import is_elmoformanylangs_dir
-from keras_elmo.conversion.elmoformanylangs import load_elmoformanylangs
-from keras_elmo.conversion.keras_preset import is_keras_preset
-from keras_elmo.conversion.keras_preset import load_keras_preset
 from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.sentence_markers import remove_sentence_markers
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from keras_elmo.presets.keras_preset import is_keras_preset
+from keras_elmo.presets.keras_preset import read_preset_tokenizer
 from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_handles import resolve_preset
 from keras_elmo.utils.atomic import atomic_path
@@ -138,11 +138,17 @@ class ELMoEmbedder:
         # An ELMoForManyLangs directory, or a preset converted from one,
         # brings its own tokenizer (a character vocabulary).
         if is_elmoformanylangs_dir(handle):
-            model, tokenizer = load_elmoformanylangs(handle)
-            return cls(model, tokenizer=tokenizer, **kwargs)
+            return cls(
+                ELMo.from_elmoformanylangs(handle),
+                tokenizer=elmoformanylangs_tokenizer(handle),
+                **kwargs,
+            )
         if is_keras_preset(handle):
-            model, tokenizer = load_keras_preset(handle)
-            return cls(model, tokenizer=tokenizer, **kwargs)
+            return cls(
+                ELMo.from_preset(handle),
+                tokenizer=read_preset_tokenizer(handle),
+                **kwargs,
+            )
         preset = resolve_preset(handle)
         model = ELMo.from_preset_directory(preset)
         layer_mix = None

@@ -9,12 +9,18 @@ from keras_elmo.conversion.bilm_options import config_to_options
 from keras_elmo.conversion.bilm_options import options_to_config
 from keras_elmo.conversion.bilm_options import read_options
 from keras_elmo.conversion.bilm_options import write_options
+from keras_elmo.conversion.elmoformanylangs import is_elmoformanylangs_dir
+from keras_elmo.conversion.elmoformanylangs import load_elmoformanylangs_weights
+from keras_elmo.conversion.elmoformanylangs import read_elmoformanylangs
 from keras_elmo.layers.bi_lm import BiLM
 from keras_elmo.layers.char_cnn_encoder import OFFICIAL_FILTERS
 from keras_elmo.layers.char_cnn_encoder import CharCNNEncoder
 from keras_elmo.preprocessing.elmo_characters import MAX_CHARACTERS_PER_TOKEN
 from keras_elmo.preprocessing.elmo_characters import N_CHARACTERS
 from keras_elmo.presets.builtin_presets import BUILTIN_PRESETS
+from keras_elmo.presets.keras_preset import is_keras_preset
+from keras_elmo.presets.keras_preset import read_keras_preset
+from keras_elmo.presets.keras_preset import write_keras_preset
 from keras_elmo.presets.preset_directory import MODEL_CARD_FILE
 from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_handles import builtin_preset_config
@@ -263,6 +269,9 @@ class ELMo(keras.Model):
             **kwargs: other `ELMo` arguments (`stateful`, `dropout`,
                 `dtype`, `name`, ...).
 
+        `handle` may also be an ELMoForManyLangs model directory (see
+        `from_elmoformanylangs`) or a preset converted from one.
+
         Returns:
             An `ELMo`.
 
@@ -277,9 +286,49 @@ class ELMo(keras.Model):
         """
         if not load_weights and handle in BUILTIN_PRESETS:
             return cls(**{**builtin_preset_config(handle), **kwargs})
+        if is_elmoformanylangs_dir(handle):
+            return cls.from_elmoformanylangs(
+                handle, load_weights=load_weights, **kwargs
+            )
+        if is_keras_preset(handle):
+            # A model with no bilm-tf form (e.g. converted from
+            # ELMoForManyLangs): Keras config + weights.
+            config, weights_file = read_keras_preset(handle)
+            model = cls.from_config({**config, **kwargs})
+            if load_weights:
+                model.load_weights(weights_file)
+            return model
         return cls.from_preset_directory(
             resolve_preset(handle), load_weights=load_weights, **kwargs
         )
+
+    @classmethod
+    def from_elmoformanylangs(cls, model_dir, load_weights=True, **kwargs):
+        """An `ELMo` from an ELMoForManyLangs model directory (no torch).
+
+        The directory's config, `char.dic`, `word.dic` and the two torch
+        `.pkl` state dicts are read by
+        `keras_elmo.conversion.elmoformanylangs`; the model gets the
+        options of that format (a character vocabulary, a word embedding,
+        `forget_bias=0.0`). Its inputs come from
+        `elmoformanylangs_tokenizer(model_dir)`.
+
+        Args:
+            model_dir: str. The unzipped model directory.
+            load_weights: bool. Defaults to `True`.
+            **kwargs: other `ELMo` arguments (`stateful`, `dtype`, ...).
+
+        Example:
+
+        ```python
+        model = keras_elmo.ELMo.from_elmoformanylangs("ko.model")
+        ```
+        """
+        source = read_elmoformanylangs(model_dir)
+        model = cls(**{**source.arguments, **kwargs})
+        if load_weights:
+            load_elmoformanylangs_weights(model, source)
+        return model
 
     @classmethod
     def from_preset_directory(cls, preset, load_weights=True, **kwargs):
@@ -294,18 +343,26 @@ class ELMo(keras.Model):
             load_bilm_weights(model, preset.weights_file)
         return model
 
-    def save_to_preset(self, preset_dir, metadata=None, model_card=None):
+    def save_to_preset(
+        self, preset_dir, metadata=None, model_card=None, tokenizer=None
+    ):
         """Write the model as a preset directory, atomically.
 
         Writes `options.json`, `weights.hdf5` (original format) and
         `metadata.json`; `ELMo.from_preset(preset_dir)` loads it back
-        exactly.
+        exactly. A model with no options.json form (a character vocabulary,
+        a word embedding or `forget_bias != 1`, as ELMoForManyLangs models),
+        or one saved with a `tokenizer`, is written in keras-hub's layout
+        instead (`keras_elmo.presets.keras_preset`): `config.json`,
+        `model.weights.h5`, `tokenizer.json`, `metadata.json`.
 
         Args:
             preset_dir: str. The directory (replaced as a whole if present).
             metadata: dict or `None`. Entries for `metadata.json` (name,
                 language, training data, license, measured numbers).
             model_card: str or `None`. A README.md to copy in.
+            tokenizer: a Keras layer making the model's ids (e.g. a
+                `VocabularyCharacterTokenizer`), saved with the preset.
 
         Example:
 
@@ -313,6 +370,18 @@ class ELMo(keras.Model):
         model.save_to_preset("my_elmo", metadata={"language": "en"})
         ```
         """
+        if tokenizer is not None or not self.has_options_form:
+            if model_card is not None:
+                raise ValueError(
+                    "`model_card` is not supported for keras-layout presets."
+                )
+            write_keras_preset(
+                preset_dir,
+                self,
+                tokenizer,
+                {"parameters": int(self.count_params()), **(metadata or {})},
+            )
+            return
         with write_preset(preset_dir) as writer:
             self.write_preset_files(writer, metadata, model_card)
 
@@ -372,18 +441,23 @@ class ELMo(keras.Model):
             write_options(self.options, options_file)
 
     @property
-    def options(self):
-        """The architecture as an original options.json dict."""
-        if (
+    def has_options_form(self):
+        """Whether the architecture fits the bilm-tf options.json format."""
+        return not (
             self.word_vocabulary_size
             or self.forget_bias != 1.0
             or self.num_characters != N_CHARACTERS
-        ):
+        )
+
+    @property
+    def options(self):
+        """The architecture as an original options.json dict."""
+        if not self.has_options_form:
             raise ValueError(
                 "This ELMo (a character vocabulary, a word embedding or a "
                 "stored forget bias, as ELMoForManyLangs models) has no "
-                "bilm-tf options.json form. Save it as a keras_elmo preset "
-                "(keras_elmo.conversion.keras_preset.save_keras_preset)."
+                "bilm-tf options.json form; `save_to_preset` writes it in "
+                "the Keras layout."
             )
         return config_to_options(self.get_config())
 

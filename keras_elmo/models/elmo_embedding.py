@@ -4,6 +4,8 @@ import keras
 from keras import ops
 
 from keras_elmo.api_export import keras_elmo_serializable
+from keras_elmo.conversion.elmoformanylangs import elmoformanylangs_tokenizer
+from keras_elmo.conversion.elmoformanylangs import is_elmoformanylangs_dir
 from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo import as_elmo
@@ -12,6 +14,8 @@ from keras_elmo.preprocessing.elmo_character_tokenizer import (
     ElmoCharacterTokenizer,
 )
 from keras_elmo.presets.builtin_presets import BUILTIN_PRESETS
+from keras_elmo.presets.keras_preset import is_keras_preset
+from keras_elmo.presets.keras_preset import read_preset_tokenizer
 from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_handles import resolve_preset
 
@@ -50,8 +54,8 @@ class ELMoEmbedding(keras.layers.Layer):
             `input_type="sentences"`, turns the split tokens into the
             model's ids: `None` is `ElmoCharacterTokenizer` (UTF-8 bytes,
             bilm-tf models); ELMoForManyLangs models need their
-            `VocabularyCharacterTokenizer` (see
-            `keras_elmo.conversion.elmoformanylangs.load_elmoformanylangs`).
+            `VocabularyCharacterTokenizer` (`from_preset` passes it; see
+            `keras_elmo.conversion.elmoformanylangs_tokenizer`).
             Saved in the config. Defaults to `None`.
         **kwargs: other `keras.layers.Layer` arguments.
 
@@ -182,6 +186,18 @@ class ELMoEmbedding(keras.layers.Layer):
         """
         if not load_weights and handle in BUILTIN_PRESETS:
             return cls(ELMo.from_preset(handle, load_weights=False), **kwargs)
+        tokenizer = None
+        if is_elmoformanylangs_dir(handle):
+            tokenizer = elmoformanylangs_tokenizer(handle)
+        elif is_keras_preset(handle):
+            tokenizer = read_preset_tokenizer(handle)
+        if tokenizer is not None or is_keras_preset(handle):
+            # A character vocabulary comes with the model (ELMoForManyLangs).
+            if kwargs.get("input_type") == "sentences":
+                kwargs.setdefault("character_tokenizer", tokenizer)
+            return cls(
+                ELMo.from_preset(handle, load_weights=load_weights), **kwargs
+            )
         preset = resolve_preset(handle)
         layer = cls(
             ELMo.from_preset_directory(preset, load_weights=load_weights),

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_elmo.api_export import keras_elmo_export
+from keras_elmo.api_export import keras_elmo_serializable
 
 ID_OFFSET = 1  # model ids are dictionary ids + 1; 0 = absent token
 BOS_TOKEN = "<bos>"
@@ -49,7 +49,7 @@ def _check_vocabulary(name, vocabulary, required):
     return {str(token): int(index) for token, index in vocabulary.items()}
 
 
-@keras_elmo_export("keras_elmo.preprocessing.VocabularyCharacterTokenizer")
+@keras_elmo_serializable
 class VocabularyCharacterTokenizer(keras.layers.Layer):
     """Token lists -> ids from a character (and word) vocabulary.
 

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from keras_elmo.cli.main import main
-from keras_elmo.conversion.elmoformanylangs import load_elmoformanylangs
+from keras_elmo.conversion.elmoformanylangs import elmoformanylangs_tokenizer
 from keras_elmo.inference.elmo_embedder import ELMoEmbedder
+from keras_elmo.models.elmo import ELMo
 from tests.test_case import REPO_ROOT
 
 FIXTURE = REPO_ROOT.parent / "shared" / "fixtures" / "elmoformanylangs"
@@ -84,7 +85,8 @@ def test_converted_preset(fixture, serialisation, tmp_path, capsys):
 
 def _error_with(fixture, change):
     batches, expected = fixture
-    model, tokenizer = load_elmoformanylangs(FIXTURE / "model")
+    model = ELMo.from_elmoformanylangs(FIXTURE / "model")
+    tokenizer = elmoformanylangs_tokenizer(FIXTURE / "model")
     change(model, tokenizer)
     embedder = ELMoEmbedder(model, tokenizer=tokenizer)
     vectors = [v for b in batches for v in embedder.embed_sentences(b)]

@@ -157,9 +157,11 @@ def test_reads_both_formats_with_torch_blocked(tmp_path):
         # The whole ELMoForManyLangs reader too.
         "from tests.conversion.elmoformanylangs_fixture import make_model_dir\n"
         "from keras_elmo.conversion.elmoformanylangs import "
-        "load_elmoformanylangs\n"
+        "elmoformanylangs_tokenizer\n"
+        "from keras_elmo.models.elmo import ELMo\n"
         f"make_model_dir({str(tmp_path / 'efml')!r}, fmt='legacy')\n"
-        f"model, tok = load_elmoformanylangs({str(tmp_path / 'efml')!r})\n"
+        f"model = ELMo.from_elmoformanylangs({str(tmp_path / 'efml')!r})\n"
+        f"tok = elmoformanylangs_tokenizer({str(tmp_path / 'efml')!r})\n"
         "assert model(tok([['ab']]))['layers'].shape == (1, 3, 3, 10)\n"
         "assert 'torch' not in [m.split('.')[0] for m in sys.modules\n"
         "                       if sys.modules[m] is not None]\n"

@@ -13,10 +13,11 @@ from ai_edge_litert.interpreter import Interpreter
 from ai_edge_litert.interpreter import OpResolverType
 from tensorflow.core.protobuf import saved_model_pb2
 
-from keras_elmo.conversion.elmoformanylangs import load_elmoformanylangs
+from keras_elmo.conversion.elmoformanylangs import elmoformanylangs_tokenizer
 from keras_elmo.export.saved_model import export_saved_model
 from keras_elmo.export.tflite import export_tflite
 from keras_elmo.inference.elmo_embedder import ELMoEmbedder
+from keras_elmo.models.elmo import ELMo
 from keras_elmo.preprocessing.elmo_character_tokenizer import (
     ElmoCharacterTokenizer,
 )
@@ -29,7 +30,8 @@ SENTENCES = ["ab 한국 zé", "cdeabcde \u3000 a", "", "ab"]
 def tiny(tmp_path_factory):
     directory = tmp_path_factory.mktemp("efml") / "model"
     elmoformanylangs_fixture.make_model_dir(directory, fmt="zip")
-    model, tokenizer = load_elmoformanylangs(directory)
+    model = ELMo.from_elmoformanylangs(directory)
+    tokenizer = elmoformanylangs_tokenizer(directory)
     embedder = ELMoEmbedder(model, tokenizer=tokenizer)
     # serving_default splits on ASCII whitespace only (U+3000 stays a
     # token), as tf.strings.split does.

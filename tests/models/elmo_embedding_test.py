@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_elmo.conversion.elmoformanylangs import load_elmoformanylangs
+from keras_elmo.conversion.elmoformanylangs import elmoformanylangs_tokenizer
 from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo_embedding import ELMoEmbedding
@@ -99,7 +99,8 @@ class ELMoEmbeddingVocabularyTest(TestCase):
     def test_sentences_through_a_vocabulary_tokenizer(self):
         directory = os.path.join(self.get_temp_dir(), "efml")
         make_model_dir(directory)
-        elmo, tokenizer = load_elmoformanylangs(directory)
+        elmo = ELMo.from_elmoformanylangs(directory)
+        tokenizer = elmoformanylangs_tokenizer(directory)
         layer = ELMoEmbedding(
             elmo, input_type="sentences", character_tokenizer=tokenizer
         )
