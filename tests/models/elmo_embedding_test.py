@@ -118,3 +118,14 @@ class ELMoEmbeddingVocabularyTest(TestCase):
         self.assertEqual(clone.tokenizer.characters, tokenizer.characters)
         with self.assertRaisesRegex(ValueError, "only used with"):
             ELMoEmbedding(elmo, character_tokenizer=tokenizer)
+
+    def test_from_preset_brings_the_tokenizer(self):
+        directory = os.path.join(self.get_temp_dir(), "efml_preset")
+        make_model_dir(directory, fmt="zip")
+        layer = ELMoEmbedding.from_preset(directory, input_type="sentences")
+        self.assertEqual(
+            layer.tokenizer.characters,
+            elmoformanylangs_tokenizer(directory).characters,
+        )
+        out = layer(tf.constant(["ab 한국", "cde"]))
+        self.assertEqual(tuple(out.shape), (2, 2, 10))

@@ -325,3 +325,17 @@ class ELMoVocabularyOptionsTest(TestCase):
     def test_no_options_json_form(self):
         with self.assertRaisesRegex(ValueError, "no bilm-tf options.json"):
             _ = ELMo(**self.ARGS).options
+
+    def test_keras_layout_preset_round_trip(self):
+        model = ELMo(**self.ARGS)
+        directory = os.path.join(self.get_temp_dir(), "preset")
+        model.save_to_preset(directory, metadata={"language": "ko"})
+        self.assertEqual(
+            sorted(os.listdir(directory)),
+            ["config.json", "metadata.json", "model.weights.h5"],
+        )
+        loaded = ELMo.from_preset(directory)
+        ids = np.ones((1, 2, 7), "int32")
+        self.assertAllClose(loaded(ids)["layers"], model(ids)["layers"])
+        with open(os.path.join(directory, "metadata.json")) as f:
+            self.assertEqual(json.load(f)["language"], "ko")
