@@ -124,7 +124,7 @@ class ELMoEmbedding(keras.layers.Layer):
         self.tokenizer = None
         if input_type == "sentences":
             self.tokenizer = character_tokenizer or ElmoCharacterTokenizer(
-                max_characters_per_token=elmo.max_characters_per_token,
+                max_characters_per_token=self.elmo.max_characters_per_token,
                 name="tokenizer",
             )
         elif character_tokenizer is not None:
