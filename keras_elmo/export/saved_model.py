@@ -11,6 +11,7 @@ from keras_elmo.export.serving_outputs import serving_outputs
 from keras_elmo.preprocessing.elmo_character_tokenizer import (
     ElmoCharacterTokenizer,
 )
+from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
 from keras_elmo.utils.atomic import atomic_path
 from keras_elmo.version import __version__
 
@@ -183,7 +184,12 @@ def _metadata(model, functions):
 
 
 def export_saved_model(
-    model, export_base, version=None, layer_mix=None, tokenizer=None
+    model,
+    export_base,
+    version=None,
+    layer_mix=None,
+    tokenizer=None,
+    text_tokenizer=None,
 ):
     """Write `model` as version `version` of a TF Serving model directory.
 
@@ -228,6 +234,12 @@ def export_saved_model(
             `tf.string` tensor of sentences to a `tf.RaggedTensor`
             `[batch, (tokens)]` of `tf.string` tokens (use core TF ops only
             to keep the export loadable by stock TF Serving).
+        text_tokenizer: `keras_elmo.TextTokenizer` or None. The client-side
+            tokenizer of the model (not part of the graph): recorded as
+            `assets.extra/text_tokenizer.json` and under `"text_tokenizer"` in
+            `assets.extra/keras_elmo.json`, so that clients tokenize raw
+            text as the model's corpus was (`TextTokenizer.load(
+            version_dir + "/assets.extra")`).
 
     Returns:
         str, the path of the version directory written.
@@ -252,6 +264,13 @@ def export_saved_model(
             "not reload a changed version. Pass another `version`, or None "
             "for the next one."
         )
+    if text_tokenizer is not None and not isinstance(
+        text_tokenizer, TextTokenizer
+    ):
+        raise TypeError(
+            "`text_tokenizer` must be a keras_elmo.TextTokenizer or None. "
+            f"Received: text_tokenizer={text_tokenizer!r}"
+        )
     model, layer_mix = export_parts(model, layer_mix)
     functions, variables = signature_functions(model, layer_mix, tokenizer)
     module = tf.Module()
@@ -265,11 +284,15 @@ def export_saved_model(
         for key, function in functions.items()
     }
     metadata = _metadata(model, functions)
+    if text_tokenizer is not None:
+        metadata["text_tokenizer"] = text_tokenizer.get_config()
     with atomic_path(path, directory=True) as tmp:
         tf.saved_model.save(module, tmp, signatures=signatures)
         os.makedirs(os.path.join(tmp, "assets.extra"), exist_ok=True)
         with open(os.path.join(tmp, METADATA_FILE), "w") as handle:
             json.dump(metadata, handle, indent=2, sort_keys=True)
+        if text_tokenizer is not None:
+            text_tokenizer.save(os.path.join(tmp, "assets.extra"))
         # mkdtemp makes the directory private (0700); a server running as
         # another user must be able to read the version.
         os.chmod(tmp, 0o755)
