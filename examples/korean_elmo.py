@@ -41,8 +41,8 @@ import tensorflow as tf
 
 import keras_elmo
 from keras_elmo.cli.main import main as keras_elmo_cli
-from keras_elmo.training.perplexity import evaluate_perplexity
 from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
+from keras_elmo.training.perplexity import evaluate_perplexity
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "data", "korean")
 SOURCES = ("constitution", "udhr")

@@ -9,8 +9,8 @@ Pure Python (no TensorFlow).
 """
 
 from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
-from keras_elmo.utils.files import list_files
 from keras_elmo.utils.atomic import atomic_path
+from keras_elmo.utils.files import list_files
 
 
 def _lines(path):
