@@ -26,6 +26,7 @@ _LAZY_EXPORTS = {
     "ElmoCharacterTokenizer": (
         "keras_elmo.preprocessing.elmo_character_tokenizer"
     ),
+    "TextTokenizer": "keras_elmo.preprocessing.text_tokenizer",
     "batch_to_char_ids": "keras_elmo.preprocessing.elmo_characters",
     "build_vocabulary": "keras_elmo.preprocessing.word_vocabulary",
     "load_vocabulary": "keras_elmo.preprocessing.word_vocabulary",

@@ -53,6 +53,21 @@ def add_parser(subparsers):
         default=4096,
         help="lines read, sorted and embedded together (bounds memory)",
     )
+    tokenize = parser.add_mutually_exclusive_group()
+    tokenize.add_argument(
+        "--tokenize",
+        action="store_true",
+        default=None,
+        help="tokenize raw lines with the model's text_tokenizer.json (or, "
+        "without one, the default: NFC, punctuation split)",
+    )
+    tokenize.add_argument(
+        "--no-tokenize",
+        dest="tokenize",
+        action="store_false",
+        help="split lines on whitespace only, even if the model records a "
+        "tokenizer",
+    )
     parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(func=run, output="all")
 
@@ -78,6 +93,7 @@ def run(args):
         output=args.output,
         chunk_size=args.chunk_size,
         progress=not args.no_progress,
+        tokenize=args.tokenize,
     )
     print(f"Wrote {count} sentences ({args.output}) to {args.output_file}")
     return 0

@@ -26,6 +26,13 @@ def add_parser(subparsers):
         metavar=("OPTIONS", "WEIGHTS"),
         help="fine-tune an original ELMo (options.json, weights.hdf5)",
     )
+    parser.add_argument(
+        "--text-tokenizer",
+        metavar="TEXT_TOKENIZER_JSON",
+        help="the text_tokenizer.json that made the corpus (keras-elmo "
+        "tokenize --save-text-tokenizer); recorded in the exported model "
+        "directory",
+    )
     parser.add_argument("--validation", help="held-out text glob")
     parser.add_argument("--validation-steps", type=int)
     length = parser.add_mutually_exclusive_group(required=True)
@@ -70,8 +77,15 @@ def add_parser(subparsers):
 def run(args):
     import keras
 
+    from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
     from keras_elmo.training.trainer import train_language_model
 
+    # Read before training, so that a bad file fails in a second.
+    tokenizer = (
+        TextTokenizer.from_file(args.text_tokenizer)
+        if args.text_tokenizer
+        else None
+    )
     optimizer = "auto"
     if args.learning_rate != 0.2:
         optimizer = keras.optimizers.Adagrad(
@@ -106,6 +120,8 @@ def run(args):
         steps_per_execution=args.steps_per_execution,
         verbose=0 if args.quiet else 1,
     )
+    if tokenizer is not None:
+        tokenizer.save(result["export_dir"])
     print(
         f"Trained to step {result['step']}; exported to {result['export_dir']}"
     )

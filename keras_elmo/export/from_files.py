@@ -49,7 +49,9 @@ def export_from_files(
             with `options_file`.
         model: str or None. A preset handle: a built-in name, a preset
             directory or a URL (see `keras_elmo.ELMo.from_preset`); its
-            trained `layer_mix.json`, if any, gives the `elmo` output.
+            trained `layer_mix.json`, if any, gives the `elmo` output, and
+            its `text_tokenizer.json` goes into the SavedModel's
+            `assets.extra/` for clients.
         options_file: str or None. An original `options.json`, with
             `weight_file` (instead of `model`).
         weight_file: str or None. The original hdf5 weights.
@@ -94,6 +96,7 @@ def export_from_files(
     if model is not None:
         embedder = ELMoEmbedder.from_preset(model)
         elmo, layer_mix = embedder.model, embedder.layer_mix
+        text_tokenizer = embedder.text_tokenizer
         if output is None:
             output = _default_output(format, str(model), quantization)
     else:
@@ -104,10 +107,14 @@ def export_from_files(
                 "`output` is required when exporting from `options_file`."
             )
         elmo = ELMo.from_bilm_hdf5(options_file, weight_file)
-        layer_mix = None
+        layer_mix = text_tokenizer = None
     if format == "saved_model":
         return export_saved_model(
-            elmo, output, version=version, layer_mix=layer_mix
+            elmo,
+            output,
+            version=version,
+            layer_mix=layer_mix,
+            text_tokenizer=text_tokenizer,
         )
     return export_tflite(
         elmo, output, quantization=quantization, layer_mix=layer_mix

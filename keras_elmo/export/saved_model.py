@@ -11,6 +11,7 @@ from keras_elmo.export.serving_outputs import serving_outputs
 from keras_elmo.preprocessing.elmo_character_tokenizer import (
     ElmoCharacterTokenizer,
 )
+from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
 from keras_elmo.utils.atomic import atomic_path
 from keras_elmo.version import __version__
 
@@ -227,6 +228,7 @@ def export_saved_model(
     layer_mix=None,
     tokenizer=None,
     character_tokenizer=None,
+    text_tokenizer=None,
 ):
     """Write `model` as version `version` of a TF Serving model directory.
 
@@ -278,6 +280,12 @@ def export_saved_model(
             with `sequence_length=`); `None` is `ElmoCharacterTokenizer`
             (UTF-8 bytes, bilm-tf models). ELMoForManyLangs models pass
             their `VocabularyCharacterTokenizer` (core `tf.lookup` tables).
+        text_tokenizer: `keras_elmo.TextTokenizer` or None. The client-side
+            tokenizer of the model (not part of the graph): recorded as
+            `assets.extra/text_tokenizer.json` and under `"text_tokenizer"` in
+            `assets.extra/keras_elmo.json`, so that clients tokenize raw
+            text as the model's corpus was (`TextTokenizer.load(
+            version_dir + "/assets.extra")`).
 
     Returns:
         str, the path of the version directory written.
@@ -302,6 +310,13 @@ def export_saved_model(
             "not reload a changed version. Pass another `version`, or None "
             "for the next one."
         )
+    if text_tokenizer is not None and not isinstance(
+        text_tokenizer, TextTokenizer
+    ):
+        raise TypeError(
+            "`text_tokenizer` must be a keras_elmo.TextTokenizer or None. "
+            f"Received: text_tokenizer={text_tokenizer!r}"
+        )
     model, layer_mix = export_parts(model, layer_mix)
     functions, variables = signature_functions(
         model, layer_mix, tokenizer, character_tokenizer
@@ -317,11 +332,15 @@ def export_saved_model(
         for key, function in functions.items()
     }
     metadata = _metadata(model, functions)
+    if text_tokenizer is not None:
+        metadata["text_tokenizer"] = text_tokenizer.get_config()
     with atomic_path(path, directory=True) as tmp:
         tf.saved_model.save(module, tmp, signatures=signatures)
         os.makedirs(os.path.join(tmp, "assets.extra"), exist_ok=True)
         with open(os.path.join(tmp, METADATA_FILE), "w") as handle:
             json.dump(metadata, handle, indent=2, sort_keys=True)
+        if text_tokenizer is not None:
+            text_tokenizer.save(os.path.join(tmp, "assets.extra"))
         # mkdtemp makes the directory private (0700); a server running as
         # another user must be able to read the version.
         os.chmod(tmp, 0o755)

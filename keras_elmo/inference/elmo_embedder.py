@@ -13,6 +13,7 @@ from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.sentence_markers import remove_sentence_markers
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
 from keras_elmo.presets.keras_preset import is_keras_preset
 from keras_elmo.presets.keras_preset import read_preset_tokenizer
 from keras_elmo.presets.preset_directory import write_preset
@@ -22,10 +23,12 @@ from keras_elmo.utils.atomic import atomic_path
 OUTPUTS = ("all", "top", "average", "elmo")
 
 
-def _tokens(sentence, index):
-    if isinstance(sentence, str):
-        return sentence.split()
-    if isinstance(sentence, bytes):
+def _tokens(sentence, index, text_tokenizer):
+    if isinstance(sentence, (str, bytes)):
+        if text_tokenizer is not None:
+            return text_tokenizer.tokenize(sentence)
+        if isinstance(sentence, bytes):
+            sentence = sentence.decode("utf-8")
         return sentence.split()
     try:
         return list(sentence)
@@ -58,6 +61,10 @@ class ELMoEmbedder:
             `VocabularyCharacterTokenizer` of an ELMoForManyLangs preset),
             or `None` for the UTF-8 bytes of bilm-tf models
             (`batch_to_char_ids`). Defaults to `None`.
+        text_tokenizer: a `keras_elmo.TextTokenizer` for raw-string
+            sentences, or `None`: strings are split on whitespace unless
+            `embed_sentences(..., tokenize=True)`. `from_preset` passes the one
+            recorded in the preset (`text_tokenizer.json`).
 
     Example:
 
@@ -65,6 +72,8 @@ class ELMoEmbedder:
     embedder = keras_elmo.ELMoEmbedder.from_preset("elmo_english_small")
     vectors = embedder.embed_sentences(["The cat sat .", "Hello !"])
     vectors[0].shape  # (3, 4, 2 * projection_dim)
+    # Raw text: "mat." becomes "mat", "."; a leading BOM is dropped.
+    vectors = embedder.embed_sentences(["The cat sat."], tokenize=True)
     ```
     """
 
@@ -75,6 +84,7 @@ class ELMoEmbedder:
         batch_size=64,
         max_tokens_per_batch=4096,
         tokenizer=None,
+        text_tokenizer=None,
     ):
         if int(batch_size) < 1:
             raise ValueError(
@@ -85,7 +95,15 @@ class ELMoEmbedder:
                 "`max_tokens_per_batch` must be positive. Received: "
                 f"{max_tokens_per_batch}"
             )
+        if text_tokenizer is not None and not isinstance(
+            text_tokenizer, TextTokenizer
+        ):
+            raise TypeError(
+                "`text_tokenizer` must be a keras_elmo.TextTokenizer or None. "
+                f"Received: text_tokenizer={text_tokenizer!r}"
+            )
         self.model = model
+        self.text_tokenizer = text_tokenizer
         self.batch_size = int(batch_size)
         self.max_tokens_per_batch = int(max_tokens_per_batch)
         if layer_mix is None:
@@ -129,7 +147,8 @@ class ELMoEmbedder:
 
         Returns:
             An `ELMoEmbedder`; the preset's trained `layer_mix.json`, when
-            present, gives `output="elmo"`.
+            present, gives `output="elmo"`, and its `text_tokenizer.json`
+            tokenizes raw strings.
 
         Example:
 
@@ -157,10 +176,13 @@ class ELMoEmbedder:
             layer_mix = WeightedLayerMix(num_layers=model.num_layers + 1)
             layer_mix.build((None, model.num_layers + 1, None, None))
             layer_mix.set_mix(*mix)
+        kwargs.setdefault("text_tokenizer", preset.text_tokenizer())
         return cls(model, layer_mix=layer_mix, **kwargs)
 
     def save_to_preset(self, preset_dir, metadata=None, model_card=None):
-        """Write the biLM and the layer mix as a preset, atomically.
+        """Write the biLM, the layer mix and the text tokenizer as a preset.
+
+        Atomic. The `text_tokenizer`, if any, goes to `text_tokenizer.json`.
 
         Example:
 
@@ -172,6 +194,8 @@ class ELMoEmbedder:
                 self.layer_mix.scalar_weights[0].numpy(),
                 self.layer_mix.gammas[0].numpy(),
             )
+            if self.text_tokenizer is not None:
+                writer.write_text_tokenizer(self.text_tokenizer)
 
     @classmethod
     def from_bilm_hdf5(cls, options_file, weight_file, **kwargs):
@@ -203,22 +227,48 @@ class ELMoEmbedder:
                 results.append(mixed[row, :n])  # (n, dim)
         return results
 
+    def _tokenizer_for(self, tokenize):
+        if isinstance(tokenize, TextTokenizer):
+            return tokenize
+        if tokenize is None:
+            return self.text_tokenizer
+        if not isinstance(tokenize, bool):
+            raise TypeError(
+                "`tokenize` must be None, a bool or a TextTokenizer. "
+                f"Received: tokenize={tokenize!r}"
+            )
+        if not tokenize:
+            return None
+        return self.text_tokenizer or TextTokenizer()
+
     def embed_sentences(
-        self, sentences, output="all", batch_size=None, progress=False
+        self,
+        sentences,
+        output="all",
+        batch_size=None,
+        progress=False,
+        tokenize=None,
     ):
         """Embed sentences given as raw strings or token lists.
 
         Args:
-            sentences: iterable of str (split on whitespace) or of token
-                lists.
+            sentences: iterable of str (or UTF-8 bytes) or of token lists.
+                Token lists are used as they are; strings are tokenized as
+                `tokenize` says.
             output: `"all"` (every layer, `[n_layers + 1, n, dim]`), `"top"`
                 (`[n, dim]`), `"average"` of the layers (`[n, dim]`) or
                 `"elmo"` (the layer mix, `[n, dim]`). Defaults to `"all"`.
             batch_size: int or `None` (the embedder's).
             progress: bool. Show a progress bar. Defaults to `False`.
+            tokenize: how strings become tokens. `None`: the embedder's
+                `text_tokenizer` if it has one, else whitespace splitting;
+                `True`: the embedder's tokenizer, else a default
+                `TextTokenizer()` (NFC, punctuation split); `False`:
+                whitespace only; or a `TextTokenizer`. Defaults to `None`.
 
         Returns:
-            A list of float32 NumPy arrays, one per sentence, in order.
+            A list of float32 NumPy arrays, one per sentence (one row per
+            token), in order.
 
         Example:
 
@@ -229,7 +279,10 @@ class ELMoEmbedder:
                 f"`output` must be one of {OUTPUTS}. Received: {output!r}"
             )
         batch_size = batch_size or self.batch_size
-        token_lists = [_tokens(s, i) for i, s in enumerate(sentences)]
+        text_tokenizer = self._tokenizer_for(tokenize)
+        token_lists = [
+            _tokens(s, i, text_tokenizer) for i, s in enumerate(sentences)
+        ]
         order = sorted(
             range(len(token_lists)), key=lambda i: len(token_lists[i])
         )
@@ -259,9 +312,11 @@ class ELMoEmbedder:
         if rows:
             yield rows
 
-    def embed_sentence(self, sentence, output="all"):
+    def embed_sentence(self, sentence, output="all", tokenize=None):
         """Embed one sentence (str or token list); see `embed_sentences`."""
-        return self.embed_sentences([sentence], output=output)[0]
+        return self.embed_sentences(
+            [sentence], output=output, tokenize=tokenize
+        )[0]
 
     def embed_file(
         self,
@@ -270,6 +325,7 @@ class ELMoEmbedder:
         output="all",
         chunk_size=4096,
         progress=False,
+        tokenize=None,
     ):
         """Embed a text file (one sentence a line) into an hdf5 file.
 
@@ -282,12 +338,14 @@ class ELMoEmbedder:
         appears atomically when complete.
 
         Args:
-            input_file: str. UTF-8 text, one whitespace-tokenized sentence
-                a line.
+            input_file: str. UTF-8 text, one sentence a line, tokenized
+                as `tokenize` says (a byte-order mark at the start of the
+                file is skipped).
             output_file: str. Destination hdf5 file.
             output: see `embed_sentences`. Defaults to `"all"`.
             chunk_size: int. Lines sorted and embedded together.
             progress: bool. Show a progress bar. Defaults to `False`.
+            tokenize: see `embed_sentences`. Defaults to `None`.
 
         Returns:
             The number of sentences written.
@@ -302,7 +360,7 @@ class ELMoEmbedder:
         count = 0
         bar = tqdm.tqdm(disable=not progress, unit="sentence")
         with atomic_path(output_file) as tmp, h5py.File(tmp, "w") as out:
-            with open(input_file, encoding="utf-8") as lines:
+            with open(input_file, encoding="utf-8-sig") as lines:
                 while True:
                     chunk = [
                         line.rstrip("\n")
@@ -310,7 +368,9 @@ class ELMoEmbedder:
                     ]
                     if not chunk:
                         break
-                    vectors = self.embed_sentences(chunk, output=output)
+                    vectors = self.embed_sentences(
+                        chunk, output=output, tokenize=tokenize
+                    )
                     for offset, (text, array) in enumerate(zip(chunk, vectors)):
                         out.create_dataset(str(count + offset), data=array)
                         sentence_to_index[text] = str(count + offset)

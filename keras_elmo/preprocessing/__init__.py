@@ -1,8 +1,9 @@
 """ELMo input preprocessing: character ids, word vocabularies.
 
-`elmo_characters` and `word_vocabulary` are pure Python/NumPy and import
-no TensorFlow; the TensorFlow layers below are imported lazily, on first
-access, so that `import keras_elmo.preprocessing` stays light (tested).
+`elmo_characters`, `text_tokenizer` and `word_vocabulary` are pure
+Python/NumPy and import no TensorFlow; the TensorFlow layers below are
+imported lazily, on first access, so that `import keras_elmo.preprocessing`
+stays light (tested).
 """
 
 from keras_elmo.preprocessing.elmo_characters import BOS_CHAR
@@ -17,6 +18,8 @@ from keras_elmo.preprocessing.elmo_characters import N_CHARACTERS
 from keras_elmo.preprocessing.elmo_characters import PAD_CHAR
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
 from keras_elmo.preprocessing.elmo_characters import word_to_char_ids
+from keras_elmo.preprocessing.text_tokenizer import TEXT_TOKENIZER_FILE
+from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
 from keras_elmo.preprocessing.word_vocabulary import SPECIAL_TOKENS
 from keras_elmo.preprocessing.word_vocabulary import UNK_TOKEN
 from keras_elmo.preprocessing.word_vocabulary import build_vocabulary
@@ -51,6 +54,8 @@ __all__ = [
     "PAD_CHAR",
     "SPECIAL_TOKENS",
     "UNK_TOKEN",
+    "TEXT_TOKENIZER_FILE",
+    "TextTokenizer",
     "batch_to_char_ids",
     "build_vocabulary",
     "load_vocabulary",

@@ -10,6 +10,8 @@ A preset directory holds:
                     token-embedding-cache vocabulary)
     layer_mix.json  optional: a trained `WeightedLayerMix` for the `elmo`
                     output (`{"scalar_weights": [...], "gamma": [...]}`)
+    text_tokenizer.json  optional: the `TextTokenizer` that cut the
+                    training corpus into words (raw text in; Python side)
     metadata.json   optional: name, language, parameters, training data,
                     license, measured numbers
     README.md       optional: the model card
@@ -28,6 +30,8 @@ import numpy as np
 from keras_elmo.conversion.bilm_hdf5 import has_softmax
 from keras_elmo.conversion.bilm_options import options_to_config
 from keras_elmo.conversion.bilm_options import read_options
+from keras_elmo.preprocessing.text_tokenizer import TEXT_TOKENIZER_FILE
+from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
 from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.preprocessing.word_vocabulary import save_vocabulary
 from keras_elmo.utils.atomic import atomic_path
@@ -39,7 +43,12 @@ LAYER_MIX_FILE = "layer_mix.json"
 METADATA_FILE = "metadata.json"
 MODEL_CARD_FILE = "README.md"
 REQUIRED_FILES = (OPTIONS_FILE, WEIGHTS_FILE)
-OPTIONAL_FILES = (METADATA_FILE, LAYER_MIX_FILE, MODEL_CARD_FILE)
+OPTIONAL_FILES = (
+    METADATA_FILE,
+    LAYER_MIX_FILE,
+    TEXT_TOKENIZER_FILE,
+    MODEL_CARD_FILE,
+)
 
 
 class PresetDirectory:
@@ -142,6 +151,11 @@ class PresetDirectory:
             )
         return scalars, gamma
 
+    def text_tokenizer(self):
+        """The preset's `TextTokenizer` (`text_tokenizer.json`), or None."""
+        path = self.file(TEXT_TOKENIZER_FILE, required=False)
+        return None if path is None else TextTokenizer.from_file(path)
+
     def has_softmax(self):
         """Whether the weights include a language model's softmax."""
         return has_softmax(self.weights_file)
@@ -206,6 +220,10 @@ class PresetWriter:
                 "gamma": [float(v) for v in np.ravel(gamma)],
             },
         )
+
+    def write_text_tokenizer(self, text_tokenizer):
+        """Write `text_tokenizer.json` (a `TextTokenizer`'s config)."""
+        text_tokenizer.save(self.path)
 
     def write_metadata(self, metadata):
         self.write_json(METADATA_FILE, metadata)

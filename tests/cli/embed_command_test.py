@@ -108,3 +108,14 @@ def test_model_takes_any_preset_handle(tmp_path, monkeypatch, capsys):
     )
     average = embedder.embed_sentence(sentence, "average")
     assert not np.allclose(outputs["dir"], average, atol=1e-3)
+
+
+@pytest.mark.parametrize("flag, tokens", [("--tokenize", 4), (None, 3)])
+def test_embed_tokenize(files, tmp_path, flag, tokens):
+    raw = tmp_path / "raw.txt"
+    raw.write_text("\ufeffThe cat sat.\n", encoding="utf-8")
+    out = tmp_path / "raw.hdf5"
+    flags = ["--top"] + ([flag] if flag else [])
+    assert main(embed_argv(files[:2] + (raw,), out, *flags)) == 0
+    with h5py.File(out, "r") as f:
+        assert f["0"].shape == (tokens, 16)  # "sat." or "sat", "."

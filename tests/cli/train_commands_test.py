@@ -112,6 +112,10 @@ def _train_arguments(run_dir, *extra):
         (["--train", "/nonexistent/*.txt"], "No file matches"),
         (["--validation", "/nonexistent/*.txt"], "No file matches"),
         (["--vocabulary", "{vocab_without_unk}"], "<UNK>"),
+        (
+            ["--text-tokenizer", "/nonexistent/text_tokenizer.json"],
+            "Tokenizer config not found",
+        ),
     ],
 )
 def test_train_bad_input_is_one_clear_line(
@@ -132,6 +136,7 @@ def test_train_bad_input_is_one_clear_line(
     error = capsys.readouterr().err
     assert error.startswith("keras-elmo train: error:")
     assert message in error
+    assert not (tmp_path / "run").exists()  # failed before training
 
 
 @pytest.mark.large

@@ -9,6 +9,7 @@ from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.sentence_markers import remove_sentence_markers
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
 from tests.fixtures.make_tiny_elmo import write_tiny_elmo
 
 SENTENCES = ["The cat sat .", "Hello", "", "a b c d e f g h"]
@@ -132,3 +133,66 @@ def test_token_budget_bounds_batches(model_dir):
     big = ELMoEmbedder.from_preset(model_dir).embed_sentences(SENTENCES)
     for a, b in zip(embedder.embed_sentences(SENTENCES), big):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_raw_text_is_tokenized_on_request(model_dir):
+    embedder = ELMoEmbedder.from_preset(model_dir)
+    assert embedder.text_tokenizer is None
+    raw = "\ufeffThe cat sat on the mat."
+    tokens = ["The", "cat", "sat", "on", "the", "mat", "."]
+    expected = embedder.embed_sentence(tokens)
+    np.testing.assert_allclose(
+        embedder.embed_sentence(raw, tokenize=True), expected, atol=1e-6
+    )
+    # Whitespace only (the default without a recorded tokenizer): the BOM
+    # and the period stay inside tokens.
+    assert embedder.embed_sentence(raw).shape[1] == 6
+    assert embedder.embed_sentence(raw, tokenize=False).shape[1] == 6
+    korean = TextTokenizer(split_hangul_boundaries=True)
+    got = embedder.embed_sentences(["ELMo는 좋다."], tokenize=korean)[0]
+    np.testing.assert_allclose(
+        got, embedder.embed_sentence(["ELMo", "는", "좋다", "."]), atol=1e-6
+    )
+    with pytest.raises(TypeError, match="tokenize"):
+        embedder.embed_sentence(raw, tokenize="yes")
+
+
+def test_recorded_tokenizer_is_used_for_strings(model_dir, tmp_path):
+    TextTokenizer(normalization="NFKC").save(model_dir)
+    embedder = ELMoEmbedder.from_preset(model_dir)
+    assert embedder.text_tokenizer == TextTokenizer(normalization="NFKC")
+    np.testing.assert_allclose(
+        embedder.embed_sentence("ＡＢＣ."),
+        embedder.embed_sentence(["ABC", "."]),
+        atol=1e-6,
+    )
+    # Token lists are never re-tokenized; tokenize=False splits on spaces.
+    assert embedder.embed_sentence(["ＡＢＣ."]).shape[1] == 1
+    assert embedder.embed_sentence("ＡＢＣ.", tokenize=False).shape[1] == 1
+    text = tmp_path / "raw.txt"
+    text.write_text("\ufeff고양이가 앉았다.\nＡＢＣ.\n", encoding="utf-8")
+    out = tmp_path / "raw.hdf5"
+    assert embedder.embed_file(text, out, output="top") == 2
+    with h5py.File(out, "r") as f:
+        assert f["0"].shape == (3, 16)  # 고양이가, 앉았다, .
+        assert json.loads(f["sentence_to_index"][0]) == {
+            "고양이가 앉았다.": "0",
+            "ＡＢＣ.": "1",
+        }
+    with pytest.raises(TypeError, match="TextTokenizer"):
+        ELMoEmbedder(embedder.model, text_tokenizer="NFC")
+
+
+def test_embed_file_skips_a_leading_byte_order_mark(model_dir, tmp_path):
+    text = tmp_path / "bom.txt"
+    text.write_text("\ufeffHello world\n", encoding="utf-8")
+    out = tmp_path / "bom.hdf5"
+    embedder = ELMoEmbedder.from_preset(model_dir)
+    embedder.embed_file(text, out, output="top")
+    with h5py.File(out, "r") as f:
+        assert json.loads(f["sentence_to_index"][0]) == {"Hello world": "0"}
+        np.testing.assert_allclose(
+            f["0"][...],
+            embedder.embed_sentence(["Hello", "world"], output="top"),
+            atol=1e-6,
+        )

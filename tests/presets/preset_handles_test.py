@@ -86,6 +86,7 @@ def test_http_then_from_the_cache_with_the_server_gone(preset_dir):
         "layer_mix.json",
         "metadata.json",
         "options.json",
+        "text_tokenizer.json",  # optional, absent: asked for once
         "vocabulary.txt",
         "weights.hdf5",
     ]

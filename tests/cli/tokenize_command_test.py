@@ -1,0 +1,67 @@
+"""Tests of `keras-elmo tokenize` and the tokenizer options."""
+
+import json
+
+from keras_elmo.cli.main import main
+from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
+
+
+def test_tokenize_command_writes_corpus_and_tokenizer(tmp_path, capsys):
+    raw = tmp_path / "raw.txt"
+    raw.write_text("ＥＬＭｏ는 좋다. 정말!\n", encoding="utf-8")
+    out = tmp_path / "train.txt"
+    code = main(
+        [
+            "tokenize",
+            str(raw),
+            "--output",
+            str(out),
+            "--split-sentences",
+            "--normalization",
+            "NFKC",
+            "--split-hangul-boundaries",
+            "--save-text-tokenizer",
+            str(tmp_path / "model"),
+        ]
+    )
+    assert code == 0
+    assert "Wrote 2 sentences (6 tokens) from 1 lines" in (
+        capsys.readouterr().out
+    )
+    assert out.read_text(encoding="utf-8") == "ELMo 는 좋다 .\n정말 !\n"
+    assert TextTokenizer.load(tmp_path / "model") == TextTokenizer(
+        normalization="NFKC", split_hangul_boundaries=True
+    )
+
+
+def test_tokenize_command_reads_a_tokenizer_file(tmp_path):
+    raw = tmp_path / "raw.txt"
+    raw.write_text("a.b 앉았다.\n", encoding="utf-8")
+    config = tmp_path / "text_tokenizer.json"
+    config.write_text(
+        json.dumps({"normalization": None, "split_punctuation": False})
+    )
+    out = tmp_path / "out.txt"
+    code = main(
+        [
+            "tokenize",
+            str(raw),
+            "--output",
+            str(out),
+            "--text-tokenizer",
+            str(config),
+        ]
+    )
+    assert code == 0
+    assert out.read_text(encoding="utf-8") == "a.b 앉았다.\n"
+
+
+def test_tokenize_bad_input_is_one_clear_line(tmp_path, capsys):
+    raw = tmp_path / "raw.txt"
+    raw.write_bytes(b"\xff\n")
+    code = main(["tokenize", str(raw), "--output", str(tmp_path / "o.txt")])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert error.startswith("keras-elmo tokenize: error:")
+    assert "line 1 is not valid UTF-8" in error
+    assert not (tmp_path / "o.txt").exists()
