@@ -1,5 +1,7 @@
 """`ELMoEmbedder`: sentences in, NumPy ELMo vectors out."""
 
+import codecs
+import itertools
 import json
 import os
 
@@ -11,18 +13,20 @@ from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.sentence_markers import remove_sentence_markers
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from keras_elmo.preprocessing.elmo_characters import split_on_whitespace
+from keras_elmo.presets.preset_directory import LAYER_MIX_FILE
 from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_handles import resolve_preset
 from keras_elmo.utils.atomic import atomic_path
+from keras_elmo.utils.validation import check_positive_int
 
 OUTPUTS = ("all", "top", "average", "elmo")
 
 
 def _tokens(sentence, index):
-    if isinstance(sentence, str):
-        return sentence.split()
-    if isinstance(sentence, bytes):
-        return sentence.split()
+    if isinstance(sentence, (str, bytes)):
+        # ASCII whitespace only, as the served graph and training data.
+        return split_on_whitespace(sentence)
     try:
         return list(sentence)
     except TypeError:
@@ -30,6 +34,56 @@ def _tokens(sentence, index):
             f"Sentence {index} must be a string or a list of tokens. "
             f"Received: {sentence!r}"
         ) from None
+
+
+def _check_file_paths(input_file, output_file):
+    # Every check before the output is touched: a bad call loses nothing.
+    if os.path.isdir(input_file):
+        raise IsADirectoryError(
+            f"Input is a directory, not a text file: {input_file}"
+        )
+    if not os.path.isfile(input_file):
+        raise FileNotFoundError(f"Input file not found: {input_file}")
+    if os.path.isdir(output_file):
+        raise IsADirectoryError(
+            f"Output is a directory; give an hdf5 file path: {output_file}"
+        )
+    same = os.path.realpath(input_file) == os.path.realpath(output_file)
+    if same or (
+        os.path.exists(output_file)
+        and os.path.samefile(input_file, output_file)
+    ):
+        raise ValueError(
+            "The output file is the input file; it would replace the text "
+            f"with the vectors. Received: input_file={input_file}, "
+            f"output_file={output_file}"
+        )
+
+
+def _read_lines(input_file):
+    """Yield `(index, text)` of each line, decoded, without its ending.
+
+    Only `\\n` ends a line (so line `i` of the file is sentence `i`, as
+    other tools count); a trailing `\\r` (CRLF files) is dropped, and a lone
+    `\\r` inside a line is whitespace. A UTF-8 byte-order mark at the start
+    of the file is dropped.
+    """
+    with open(input_file, "rb") as lines:
+        for index, raw in enumerate(lines):
+            if raw.endswith(b"\n"):
+                raw = raw[:-1]
+            if raw.endswith(b"\r"):
+                raw = raw[:-1]
+            if index == 0 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                yield index, raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise ValueError(
+                    f"{input_file}, line {index + 1}: not valid UTF-8 "
+                    f"(byte {raw[error.start]:#04x} at column "
+                    f"{error.start + 1})."
+                ) from None
 
 
 class ELMoEmbedder:
@@ -114,7 +168,12 @@ class ELMoEmbedder:
         if mix is not None:
             layer_mix = WeightedLayerMix(num_layers=model.num_layers + 1)
             layer_mix.build((None, model.num_layers + 1, None, None))
-            layer_mix.set_mix(*mix)
+            try:
+                layer_mix.set_mix(*mix)
+            except ValueError as error:  # e.g. a mix for another model
+                raise ValueError(
+                    f"Invalid {preset.file(LAYER_MIX_FILE)}: {error}"
+                ) from None
         return cls(model, layer_mix=layer_mix, **kwargs)
 
     def save_to_preset(self, preset_dir, metadata=None, model_card=None):
@@ -164,8 +223,10 @@ class ELMoEmbedder:
         """Embed sentences given as raw strings or token lists.
 
         Args:
-            sentences: iterable of str (split on whitespace) or of token
-                lists.
+            sentences: iterable of str (split on runs of ASCII whitespace,
+                see `keras_elmo.preprocessing.elmo_characters.
+                split_on_whitespace`) or of token lists. A single str is
+                refused (it would be read as one sentence per character).
             output: `"all"` (every layer, `[n_layers + 1, n, dim]`), `"top"`
                 (`[n, dim]`), `"average"` of the layers (`[n, dim]`) or
                 `"elmo"` (the layer mix, `[n, dim]`). Defaults to `"all"`.
@@ -182,6 +243,12 @@ class ELMoEmbedder:
         if output not in OUTPUTS:
             raise ValueError(
                 f"`output` must be one of {OUTPUTS}. Received: {output!r}"
+            )
+        if isinstance(sentences, (str, bytes)):
+            raise TypeError(
+                "`sentences` must be a list of sentences, not a single "
+                f"string. Received: {sentences!r:.80}. Use "
+                "`embed_sentence(text)` or `embed_sentences([text])`."
             )
         batch_size = batch_size or self.batch_size
         token_lists = [_tokens(s, i) for i, s in enumerate(sentences)]
@@ -236,12 +303,17 @@ class ELMoEmbedder:
         so memory is bounded by `chunk_size`, not by the file. The output
         appears atomically when complete.
 
+        Lines end at `\\n` only, so sentence `i` is line `i + 1` of the file
+        whatever else it holds (a trailing `\\r` is dropped; a `\\r` inside a
+        line is whitespace). A UTF-8 byte-order mark at the start is
+        dropped. Every argument is checked before the output is touched.
+
         Args:
             input_file: str. UTF-8 text, one whitespace-tokenized sentence
-                a line.
-            output_file: str. Destination hdf5 file.
+                a line. Invalid UTF-8 is an error naming the line.
+            output_file: str. Destination hdf5 file; not the input file.
             output: see `embed_sentences`. Defaults to `"all"`.
-            chunk_size: int. Lines sorted and embedded together.
+            chunk_size: int. Lines sorted and embedded together; positive.
             progress: bool. Show a progress bar. Defaults to `False`.
 
         Returns:
@@ -251,26 +323,29 @@ class ELMoEmbedder:
 
         >>> embedder.embed_file("sentences.txt", "elmo.hdf5", output="top")
         """
-        if not os.path.isfile(input_file):
-            raise FileNotFoundError(f"Input file not found: {input_file}")
+        chunk_size = check_positive_int(chunk_size, "chunk_size")
+        if output not in OUTPUTS:
+            raise ValueError(
+                f"`output` must be one of {OUTPUTS}. Received: {output!r}"
+            )
+        _check_file_paths(input_file, output_file)
         sentence_to_index = {}
         count = 0
         bar = tqdm.tqdm(disable=not progress, unit="sentence")
+        lines = _read_lines(input_file)
         with atomic_path(output_file) as tmp, h5py.File(tmp, "w") as out:
-            with open(input_file, encoding="utf-8") as lines:
-                while True:
-                    chunk = [
-                        line.rstrip("\n")
-                        for _, line in zip(range(chunk_size), lines)
-                    ]
-                    if not chunk:
-                        break
-                    vectors = self.embed_sentences(chunk, output=output)
-                    for offset, (text, array) in enumerate(zip(chunk, vectors)):
-                        out.create_dataset(str(count + offset), data=array)
-                        sentence_to_index[text] = str(count + offset)
-                    count += len(chunk)
-                    bar.update(len(chunk))
+            while True:
+                chunk = [
+                    text for _, text in itertools.islice(lines, chunk_size)
+                ]
+                if not chunk:
+                    break
+                vectors = self.embed_sentences(chunk, output=output)
+                for offset, (text, array) in enumerate(zip(chunk, vectors)):
+                    out.create_dataset(str(count + offset), data=array)
+                    sentence_to_index[text] = str(count + offset)
+                count += len(chunk)
+                bar.update(len(chunk))
             index = out.create_dataset(
                 "sentence_to_index", (1,), dtype=h5py.string_dtype()
             )
