@@ -7,6 +7,7 @@ from keras_elmo.export.tflite import QUANTIZATIONS
 from keras_elmo.export.tflite import export_tflite
 from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 from keras_elmo.models.elmo import ELMo
+from keras_elmo.presets.preset_handles import cache_dir
 
 FORMATS = ("saved_model", "tflite")
 
@@ -14,8 +15,6 @@ FORMATS = ("saved_model", "tflite")
 def _is_read_only_preset_dir(directory):
     # The package's own presets and the download cache belong to
     # keras_elmo: an export never writes there.
-    from keras_elmo.presets import cache_dir
-
     directory = os.path.realpath(directory)
     package = os.path.realpath(os.path.dirname(os.path.dirname(__file__)))
     return any(
