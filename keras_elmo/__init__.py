@@ -10,6 +10,8 @@ Names are imported on first use, so `import keras_elmo` (and
 docs/api.md for the package layering.
 """
 
+import sys
+
 from keras_elmo.utils.lazy_exports import lazy_exports
 from keras_elmo.version import __version__
 
@@ -47,3 +49,10 @@ __all__ = ["__version__", *_LAZY_EXPORTS]
 
 
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY_EXPORTS)
+
+if "keras" in sys.modules:
+    # Keras is loaded (`import keras; import keras_elmo`): register the
+    # Keras classes now, at little cost, so that `keras.saving.load_model`
+    # works right after `import keras_elmo` (examples/README.md).
+    for _name in _LAZY_EXPORTS:
+        __getattr__(_name)

@@ -1,5 +1,7 @@
 """`keras-elmo embed input.txt output.hdf5 --all|--top|--average|--elmo`."""
 
+from keras_elmo.cli.arguments import positive_int
+
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
@@ -9,7 +11,11 @@ def add_parser(subparsers):
         "`elmo` command layout: a dataset per line index and a "
         "`sentence_to_index` JSON map.",
     )
-    parser.add_argument("input_file", help="UTF-8 text, one sentence a line")
+    parser.add_argument(
+        "input_file",
+        help="UTF-8 text, one sentence a line (lines end at \\n; tokens "
+        "are split on ASCII whitespace)",
+    )
     parser.add_argument("output_file", help="hdf5 file to write")
     model = parser.add_mutually_exclusive_group(required=True)
     model.add_argument(
@@ -38,18 +44,21 @@ def add_parser(subparsers):
             help=text,
         )
     parser.add_argument(
-        "--batch-size", type=int, default=64, help="sentences per batch"
+        "--batch-size",
+        type=positive_int,
+        default=64,
+        help="sentences per batch",
     )
     parser.add_argument(
         "--max-tokens-per-batch",
-        type=int,
+        type=positive_int,
         default=4096,
         help="also cap a batch at this many token positions (bounds the "
         "memory of batches of long sentences)",
     )
     parser.add_argument(
         "--chunk-size",
-        type=int,
+        type=positive_int,
         default=4096,
         help="lines read, sorted and embedded together (bounds memory)",
     )

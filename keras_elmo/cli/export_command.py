@@ -1,5 +1,11 @@
 """`keras-elmo export --format saved_model|tflite`."""
 
+import argparse
+
+from keras_elmo.cli.arguments import limit
+
+LIMIT_ARGUMENTS = ("max_tokens_per_request", "max_bytes_per_string")
+
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
@@ -31,7 +37,8 @@ def add_parser(subparsers):
         "--output",
         help="saved_model: the base path the versions go under (default: "
         "a --model directory, else saved_models/NAME); tflite: the .tflite "
-        "file (default: elmo[_QUANTIZATION].tflite in that directory)",
+        "file (default: elmo[_QUANTIZATION].tflite in that directory). "
+        "Required for a directory of the package or the download cache",
     )
     parser.add_argument(
         "--version",
@@ -44,6 +51,20 @@ def add_parser(subparsers):
         help="tflite weights: int8 (dynamic range) or float16 "
         "(default: float32)",
     )
+    parser.add_argument(
+        "--max-tokens-per-request",
+        type=limit,
+        default=argparse.SUPPRESS,  # the library's default
+        help="saved_model: most token positions (sentences x (longest + 2)) "
+        "one request may compute, or 'none' (default: 4096)",
+    )
+    parser.add_argument(
+        "--max-bytes-per-string",
+        type=limit,
+        default=argparse.SUPPRESS,  # the library's default
+        help="saved_model: longest sentence (serving_default) or token "
+        "(tokens) in bytes, or 'none' (default: 65536)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -52,6 +73,11 @@ def run(args):
 
     if args.options and not args.weights:
         raise ValueError("--options needs --weights (the hdf5 file).")
+    limits = {
+        name: getattr(args, name)
+        for name in LIMIT_ARGUMENTS
+        if hasattr(args, name)
+    }
     try:
         path = export_from_files(
             args.format,
@@ -61,8 +87,9 @@ def run(args):
             weight_file=args.weights,
             version=args.version,
             quantization=args.quantization,
+            **limits,
         )
-    except FileExistsError as error:
+    except (FileExistsError, NotADirectoryError) as error:
         raise ValueError(str(error)) from None  # one line, no traceback
     print(f"Wrote {args.format} to {path}")
     return 0

@@ -1,12 +1,18 @@
 """`keras-elmo`: the command line. Parsing only; each command calls the API.
 
 Each command lives in its own module exposing `add_parser(subparsers)`
-(which sets `func` to the module's `run(args)`).
+(which sets `func` to the module's `run(args)`). Command modules import
+TensorFlow only inside `run`, so `--help` and argument errors are instant,
+and the log settings below are in place before TensorFlow loads.
 """
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
+import tempfile
+import warnings
 
 from keras_elmo.version import __version__
 
@@ -32,6 +38,12 @@ def build_parser():
     parser.add_argument(
         "--version", action="version", version=f"keras-elmo {__version__}"
     )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's start-up logs and every warning",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -41,7 +53,92 @@ def build_parser():
                 raise
             continue  # command not part of this build
         module.add_parser(subparsers)
+    for command in subparsers.choices.values():
+        # Also after the command (`keras-elmo embed -v ...`); SUPPRESS keeps
+        # a `-v` given before the command.
+        command.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="show TensorFlow's start-up logs and every warning",
+        )
     return parser
+
+
+# Warnings every run would print and that need no action from the user.
+KNOWN_HARMLESS_WARNINGS = (
+    # `train` feeds a tf.data pipeline that shuffles by itself.
+    (UserWarning, r"`shuffle=True` was passed, but will be ignored"),
+)
+
+# Commands whose code never imports TensorFlow.
+TENSORFLOW_FREE_COMMANDS = ("build-vocab",)
+
+# Bad input: one clear line, not a stack trace.
+USER_ERRORS = (
+    ValueError,
+    TypeError,
+    FileNotFoundError,
+    FileExistsError,
+    IsADirectoryError,
+    NotADirectoryError,
+)
+
+
+def quiet():
+    """Hide TensorFlow's C++ logs and the known harmless warnings.
+
+    Must run before TensorFlow is imported (the C++ log level is read
+    then). A `TF_CPP_MIN_LOG_LEVEL` set by the user wins.
+
+    Example:
+
+    >>> quiet()
+    """
+    # 3: no INFO, WARNING or ERROR lines (e.g. "failed call to cuInit" on
+    # machines without a GPU); real failures still raise Python errors.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    for category, message in KNOWN_HARMLESS_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=category)
+
+
+@contextlib.contextmanager
+def _stderr_captured():
+    # At the file-descriptor level: the logs come from C++, not sys.stderr.
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            log.seek(0)
+            sys.stderr.buffer.write(log.read())  # a failure shows them all
+            sys.stderr.flush()
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def import_tensorflow_quietly():
+    """Import TensorFlow and start its devices without their start-up logs.
+
+    TensorFlow 2.21 logs through absl before absl's log is initialised,
+    and those lines (oneDNN, CPU features, "failed call to cuInit" without
+    a GPU) ignore `TF_CPP_MIN_LOG_LEVEL`; so stderr is captured while
+    TensorFlow starts, and shown only if starting fails.
+
+    Example:
+
+    >>> import_tensorflow_quietly()
+    """
+    with _stderr_captured():
+        import tensorflow as tf
+
+        tf.config.list_logical_devices()  # device start-up (cuInit) logs
 
 
 def main(argv=None):
@@ -51,15 +148,13 @@ def main(argv=None):
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if not args.verbose:
+        quiet()
+        if args.command not in TENSORFLOW_FREE_COMMANDS:
+            import_tensorflow_quietly()
     try:
         return args.func(args) or 0
-    except (
-        ValueError,
-        FileNotFoundError,
-        FileExistsError,
-        TypeError,
-    ) as error:
-        # Bad input: one clear line, not a stack trace.
+    except USER_ERRORS as error:
         print(f"keras-elmo {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -2,6 +2,8 @@
 
 import json
 
+from keras_elmo.cli.arguments import positive_int
+
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
@@ -12,8 +14,8 @@ def add_parser(subparsers):
     )
     parser.add_argument("model_dir", help="export directory of `train`")
     parser.add_argument("files", nargs="+", help="held-out text files/globs")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--unroll-steps", type=int, default=20)
+    parser.add_argument("--batch-size", type=positive_int, default=64)
+    parser.add_argument("--unroll-steps", type=positive_int, default=20)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=run)
 

@@ -157,19 +157,41 @@ def _open_hdf5(weight_file):
         ) from None
 
 
+# Groups of the biLM in the original layout. Other datasets (e.g. the
+# `softmax/` of a training export) are not the biLM's and are ignored.
+_BILM_GROUPS = ("char_embed", "CNN", "RNN_")
+
+
+def _unused_bilm_datasets(hdf5_file, used_keys):
+    names = []
+    hdf5_file.visititems(
+        lambda name, item: (
+            names.append(name) if isinstance(item, h5py.Dataset) else None
+        )
+    )
+    return sorted(
+        name
+        for name in names
+        if name.startswith(_BILM_GROUPS) and name not in used_keys
+    )
+
+
 def load_bilm_weights(model, weight_file):
     """Fill an `ELMo` model from an original hdf5 weight file.
 
     Every dataset is checked before any variable changes, so a bad file
-    leaves the model as it was.
+    leaves the model as it was. A biLM dataset that the model has no
+    variable for (a file with more layers, highway layers or filters than
+    the options) is an error too, never silently ignored.
 
     Args:
         model: a `keras_elmo.ELMo` built from the matching options.
         weight_file: str. The hdf5 file (bilm-tf / AllenNLP layout).
 
     Raises:
-        ValueError: the file is not hdf5, or a dataset is missing or has
-            the wrong shape (the message names the dataset and both shapes).
+        ValueError: the file is not hdf5, a dataset is missing or has
+            the wrong shape (the message names the dataset and both
+            shapes), or biLM datasets are left unused (named).
 
     Example:
 
@@ -191,6 +213,16 @@ def load_bilm_weights(model, weight_file):
                     f"{tuple(found)}; the options require {expected}."
                 )
             arrays[port.key] = f[port.key][...]
+        unused = _unused_bilm_datasets(f, {port.key for port in ports})
+    if unused:
+        # E.g. options with n_layers 1 and a 2-layer file: loading would
+        # silently drop the second layer.
+        shown = ", ".join(unused[:8]) + (" ..." if len(unused) > 8 else "")
+        raise ValueError(
+            f"ELMo weight file {weight_file} has biLM datasets that the "
+            f"options do not use: {shown}. The options (n_layers, n_highway, "
+            "filters) describe a smaller model than the file."
+        )
     for port in ports:
         for variable, value in zip(
             port.variables, port.to_keras(arrays[port.key])

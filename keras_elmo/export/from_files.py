@@ -7,11 +7,29 @@ from keras_elmo.export.tflite import QUANTIZATIONS
 from keras_elmo.export.tflite import export_tflite
 from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 from keras_elmo.models.elmo import ELMo
+from keras_elmo.presets.preset_handles import cache_dir
 
 FORMATS = ("saved_model", "tflite")
 
 
+def _is_read_only_preset_dir(directory):
+    # The package's own presets and the download cache belong to
+    # keras_elmo: an export never writes there.
+    directory = os.path.realpath(directory)
+    package = os.path.realpath(os.path.dirname(os.path.dirname(__file__)))
+    return any(
+        directory == root or directory.startswith(root + os.sep)
+        for root in (package, os.path.realpath(cache_dir()))
+    )
+
+
 def _default_output(format, handle, quantization):
+    if os.path.isdir(handle) and _is_read_only_preset_dir(handle):
+        raise ValueError(
+            f"{handle} is a model shipped with (or downloaded by) "
+            "keras_elmo; its folder is not written to. Give the output "
+            "path (`output`, `--output`)."
+        )
     if os.path.isdir(handle):
         # A user's preset directory holds its TF Serving versions (1/,
         # 2/, ...) and TFLite files.
@@ -35,6 +53,7 @@ def export_from_files(
     weight_file=None,
     version=None,
     quantization=None,
+    **limits,
 ):
     """Load an ELMo from files and export it as a SavedModel or TFLite.
 
@@ -46,7 +65,8 @@ def export_from_files(
             preset directory itself (SavedModel) or `elmo[_<quantization>]
             .tflite` inside it, and for a built-in name or URL to
             `saved_models/<name>` under the working directory; required
-            with `options_file`.
+            with `options_file`, and for a directory inside the package or
+            the download cache (never written to).
         model: str or None. A preset handle: a built-in name, a preset
             directory or a URL (see `keras_elmo.ELMo.from_preset`); its
             trained `layer_mix.json`, if any, gives the `elmo` output, and
@@ -57,6 +77,8 @@ def export_from_files(
         weight_file: str or None. The original hdf5 weights.
         version: int or None. SavedModel version; `None` for the next one.
         quantization: None, `"dynamic"` or `"float16"`. TFLite only.
+        **limits: SavedModel only: `max_tokens_per_request`,
+            `max_bytes_per_string` (see `export_saved_model`).
 
     Returns:
         str, the path written.
@@ -87,6 +109,11 @@ def export_from_files(
             "`version` applies to the saved_model format only. Received: "
             f"format={format!r}, version={version!r}"
         )
+    if format == "tflite" and limits:
+        raise ValueError(
+            "Request limits apply to the saved_model format only (a TFLite "
+            f"model takes char ids). Received: {sorted(limits)}"
+        )
     if (model is None) == (options_file is None):
         raise ValueError(
             "Give either `model` (a preset name, directory or URL) or "
@@ -94,11 +121,11 @@ def export_from_files(
             f"model={model!r}, options_file={options_file!r}"
         )
     if model is not None:
+        if output is None:  # checked before the (long) load
+            output = _default_output(format, str(model), quantization)
         embedder = ELMoEmbedder.from_preset(model)
         elmo, layer_mix = embedder.model, embedder.layer_mix
         text_tokenizer = embedder.text_tokenizer
-        if output is None:
-            output = _default_output(format, str(model), quantization)
     else:
         if weight_file is None:
             raise ValueError("`options_file` needs `weight_file` (the hdf5).")
@@ -115,6 +142,7 @@ def export_from_files(
             version=version,
             layer_mix=layer_mix,
             text_tokenizer=text_tokenizer,
+            **limits,
         )
     return export_tflite(
         elmo, output, quantization=quantization, layer_mix=layer_mix

@@ -5,6 +5,12 @@ import os
 
 import tensorflow as tf
 
+from keras_elmo.export.request_checks import DEFAULT_MAX_BYTES_PER_STRING
+from keras_elmo.export.request_checks import DEFAULT_MAX_TOKENS_PER_REQUEST
+from keras_elmo.export.request_checks import check_character_ids
+from keras_elmo.export.request_checks import check_limit
+from keras_elmo.export.request_checks import check_request_size
+from keras_elmo.export.request_checks import check_string_lengths
 from keras_elmo.export.serving_outputs import export_parts
 from keras_elmo.export.serving_outputs import output_keys
 from keras_elmo.export.serving_outputs import serving_outputs
@@ -12,7 +18,8 @@ from keras_elmo.preprocessing.elmo_character_tokenizer import (
     ElmoCharacterTokenizer,
 )
 from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
-from keras_elmo.utils.atomic import atomic_path
+from keras_elmo.utils.atomic import rename_no_replace
+from keras_elmo.utils.atomic import temporary_directory_beside
 from keras_elmo.version import __version__
 
 SIGNATURE_KEYS = ("serving_default", "tokens", "char_ids")
@@ -108,7 +115,12 @@ def _character_tokenizer(model, character_tokenizer):
 
 
 def signature_functions(
-    model, layer_mix=None, tokenizer=None, character_tokenizer=None
+    model,
+    layer_mix=None,
+    tokenizer=None,
+    character_tokenizer=None,
+    max_tokens_per_request=DEFAULT_MAX_TOKENS_PER_REQUEST,
+    max_bytes_per_string=DEFAULT_MAX_BYTES_PER_STRING,
 ):
     """The three serving functions of an export, as `tf.function`s.
 
@@ -121,6 +133,8 @@ def signature_functions(
             `export_saved_model`.
         character_tokenizer: a Keras layer or None. See
             `export_saved_model`.
+        max_tokens_per_request: int or None. See `export_saved_model`.
+        max_bytes_per_string: int or None. See `export_saved_model`.
 
     Returns:
         A dict with the `SIGNATURE_KEYS` as keys and `tf.function`s with
@@ -134,23 +148,42 @@ def signature_functions(
     functions["serving_default"](tf.constant(["Hello world"]))["elmo"]
     ```
     """
+    check_limit("max_tokens_per_request", max_tokens_per_request)
+    check_limit("max_bytes_per_string", max_bytes_per_string)
     model, layer_mix = export_parts(model, layer_mix)
     split = _sentence_splitter(tokenizer)
     char_tokenizer = _character_tokenizer(model, character_tokenizer)
 
-    def serving_default(sentences):
-        tokens = _checked_tokens(split(sentences))  # (b, (t))
-        char_ids = char_tokenizer(tokens)  # (b, t + 2, chars)
+    def run_model(char_ids):
+        # Every request is bounded before the biLM runs (see
+        # `keras_elmo.export.request_checks`).
+        char_ids = check_request_size(char_ids, max_tokens_per_request)
         return serving_outputs(model, layer_mix, char_ids)
 
+    def serving_default(sentences):
+        sentences = check_string_lengths(
+            sentences, max_bytes_per_string, "sentence"
+        )
+        tokens = _checked_tokens(split(sentences))  # (b, (t))
+        char_ids = char_tokenizer(tokens)  # (b, t + 2, chars)
+        return run_model(char_ids)
+
     def tokens(tokens, sequence_len):
+        tokens = check_string_lengths(tokens, max_bytes_per_string, "token")
         char_ids = char_tokenizer(
             tokens, sequence_length=sequence_len
         )  # (b, t + 2, chars)
-        return serving_outputs(model, layer_mix, char_ids)
+        return run_model(char_ids)
 
     def char_ids(char_ids):
-        return serving_outputs(model, layer_mix, char_ids)
+        # Ids from a client are checked: the model would read a negative
+        # id as a wrapped index, and an all-zero row as padding.
+        char_ids = check_character_ids(
+            char_ids,
+            model.char_cnn.num_characters,
+            model.char_cnn.word_vocabulary_size,
+        )
+        return run_model(char_ids)
 
     specs = {
         "serving_default": [tf.TensorSpec([None], tf.string, "sentences")],
@@ -197,7 +230,7 @@ def _options_if_any(model):
         return {}
 
 
-def _metadata(model, functions):
+def _metadata(model, functions, limits):
     signatures = {}
     for key, function in functions.items():
         concrete = function.get_concrete_function()
@@ -218,6 +251,7 @@ def _metadata(model, functions):
         },
         **_options_if_any(model),
         "signatures": signatures,
+        "limits": limits,
     }
 
 
@@ -229,12 +263,17 @@ def export_saved_model(
     tokenizer=None,
     character_tokenizer=None,
     text_tokenizer=None,
+    max_tokens_per_request=DEFAULT_MAX_TOKENS_PER_REQUEST,
+    max_bytes_per_string=DEFAULT_MAX_BYTES_PER_STRING,
 ):
     """Write `model` as version `version` of a TF Serving model directory.
 
     The SavedModel goes to `export_base/<version>/`, the layout that TF
     Serving watches. It is written into a hidden directory beside it and
     renamed when complete, so a server never sees a half-written version.
+    The rename claims the version: it never replaces an existing one, so
+    concurrent exports with `version=None` get distinct numbers (the one
+    that loses a race takes the next number).
     The graph uses only core TensorFlow ops (no `tensorflow_text`), so it
     loads in any TF Serving build and with `tf.saved_model.load` or the TF1
     `tf.compat.v1.saved_model.loader.load`.
@@ -246,7 +285,12 @@ def export_saved_model(
       `sequence_len` int32 `[batch]`, the number of tokens of each row.
     - `char_ids`: `char_ids` int32 `[batch, tokens + 2, ids_per_token]`
       with sentence markers, as `keras_elmo.batch_to_char_ids` (or the
-      model's `character_tokenizer`) makes.
+      model's `character_tokenizer`) makes. Ids are checked in the graph
+      (range, token rows, padding last; see
+      `keras_elmo.export.request_checks.check_character_ids`).
+
+    Every signature rejects a request over the size limits with
+    `INVALID_ARGUMENT` before the biLM runs.
 
     Outputs, named as TF-Hub's ELMo module's, cover the sentences' own
     tokens (no `<S>`/`</S>`), padded to the longest sentence (to the input
@@ -286,9 +330,20 @@ def export_saved_model(
             `assets.extra/keras_elmo.json`, so that clients tokenize raw
             text as the model's corpus was (`TextTokenizer.load(
             version_dir + "/assets.extra")`).
+        max_tokens_per_request: int or None. Most token positions one
+            request may compute: sentences x (longest sentence + 2
+            markers), the `char_ids` shape `[batch, tokens]`. `None`: no
+            limit. Defaults to `4096`.
+        max_bytes_per_string: int or None. Longest sentence of
+            `serving_default` and longest token of `tokens`, in bytes.
+            `None`: no limit. Defaults to `65536`.
 
     Returns:
         str, the path of the version directory written.
+
+    Raises:
+        FileExistsError: `version` exists already.
+        NotADirectoryError: `export_base` (or a parent) is a file.
 
     Example:
 
@@ -300,16 +355,10 @@ def export_saved_model(
     ```
     """
     export_base = os.path.abspath(os.fspath(export_base))
-    if version is None:
-        version = next_version(export_base)
-    _check_version(version)
-    path = os.path.join(export_base, str(version))
-    if os.path.exists(path):
-        raise FileExistsError(
-            f"Version {version} already exists at {path}; TF Serving does "
-            "not reload a changed version. Pass another `version`, or None "
-            "for the next one."
-        )
+    _check_export_base(export_base)
+    if version is not None:
+        _check_version(version)
+        _check_free(export_base, version)
     if text_tokenizer is not None and not isinstance(
         text_tokenizer, TextTokenizer
     ):
@@ -318,8 +367,12 @@ def export_saved_model(
             f"Received: text_tokenizer={text_tokenizer!r}"
         )
     model, layer_mix = export_parts(model, layer_mix)
+    limits = {
+        "max_tokens_per_request": max_tokens_per_request,
+        "max_bytes_per_string": max_bytes_per_string,
+    }
     functions, variables = signature_functions(
-        model, layer_mix, tokenizer, character_tokenizer
+        model, layer_mix, tokenizer, character_tokenizer, **limits
     )
     module = tf.Module()
     # Keras variables are tracked through these lists (the layers' own
@@ -331,17 +384,68 @@ def export_saved_model(
         key: function.get_concrete_function()
         for key, function in functions.items()
     }
-    metadata = _metadata(model, functions)
+    metadata = _metadata(model, functions, limits)
     if text_tokenizer is not None:
         metadata["text_tokenizer"] = text_tokenizer.get_config()
-    with atomic_path(path, directory=True) as tmp:
+    staging = os.path.join(export_base, _STAGING_NAME)
+    with temporary_directory_beside(staging) as tmp:
         tf.saved_model.save(module, tmp, signatures=signatures)
         os.makedirs(os.path.join(tmp, "assets.extra"), exist_ok=True)
         with open(os.path.join(tmp, METADATA_FILE), "w") as handle:
             json.dump(metadata, handle, indent=2, sort_keys=True)
         if text_tokenizer is not None:
             text_tokenizer.save(os.path.join(tmp, "assets.extra"))
-        # mkdtemp makes the directory private (0700); a server running as
-        # another user must be able to read the version.
-        os.chmod(tmp, 0o755)
-    return path
+        return _publish(tmp, export_base, version)
+
+
+# Name of the hidden temporaries of exports in progress in a base path:
+# `.new-version.tmp-<pid>-...`, ignored by TF Serving (not an integer).
+_STAGING_NAME = "new-version"
+
+
+def _check_export_base(export_base):
+    # Walk up to the first existing ancestor: a file anywhere on the way
+    # makes the export impossible; say so before any work.
+    probe = export_base
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return
+        probe = parent
+    if not os.path.isdir(probe):
+        raise NotADirectoryError(
+            f"The export base path must be a directory, but {probe} is a "
+            f"file. Received: export_base={export_base}"
+        )
+
+
+def _check_free(export_base, version):
+    path = os.path.join(export_base, str(version))
+    if os.path.lexists(path):
+        raise FileExistsError(
+            f"Version {version} already exists at {path}; TF Serving does "
+            "not reload a changed version. Pass another `version`, or None "
+            "for the next one."
+        )
+
+
+def _publish(tmp, export_base, version):
+    # The rename is the claim (it never replaces a version; see
+    # `rename_no_replace`): with `version=None`, a writer that loses the
+    # race for a number takes the next one, so concurrent exports get
+    # distinct versions and TF Serving never sees an empty or partial one.
+    number = 0
+    while True:
+        if version is None:
+            # Past a number lost to a race (or taken by a stray file).
+            number = max(next_version(export_base), number + 1)
+        else:
+            number = version
+        path = os.path.join(export_base, str(number))
+        try:
+            rename_no_replace(tmp, path)
+            return path
+        except FileExistsError:
+            if version is not None:
+                _check_free(export_base, version)  # raises with the message
+                raise

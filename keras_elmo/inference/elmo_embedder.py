@@ -1,5 +1,7 @@
 """`ELMoEmbedder`: sentences in, NumPy ELMo vectors out."""
 
+import codecs
+import itertools
 import json
 import os
 
@@ -13,12 +15,15 @@ from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.sentence_markers import remove_sentence_markers
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from keras_elmo.preprocessing.elmo_characters import split_on_whitespace
 from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
 from keras_elmo.presets.keras_preset import is_keras_preset
 from keras_elmo.presets.keras_preset import read_preset_tokenizer
+from keras_elmo.presets.preset_directory import LAYER_MIX_FILE
 from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_handles import resolve_preset
 from keras_elmo.utils.atomic import atomic_path
+from keras_elmo.utils.validation import check_positive_int
 
 OUTPUTS = ("all", "top", "average", "elmo")
 
@@ -26,10 +31,11 @@ OUTPUTS = ("all", "top", "average", "elmo")
 def _tokens(sentence, index, text_tokenizer):
     if isinstance(sentence, (str, bytes)):
         if text_tokenizer is not None:
+            if isinstance(sentence, bytes):
+                sentence = sentence.decode("utf-8")
             return text_tokenizer.tokenize(sentence)
-        if isinstance(sentence, bytes):
-            sentence = sentence.decode("utf-8")
-        return sentence.split()
+        # ASCII whitespace only, as the served graph and training data.
+        return split_on_whitespace(sentence)
     try:
         return list(sentence)
     except TypeError:
@@ -37,6 +43,56 @@ def _tokens(sentence, index, text_tokenizer):
             f"Sentence {index} must be a string or a list of tokens. "
             f"Received: {sentence!r}"
         ) from None
+
+
+def _check_file_paths(input_file, output_file):
+    # Every check before the output is touched: a bad call loses nothing.
+    if os.path.isdir(input_file):
+        raise IsADirectoryError(
+            f"Input is a directory, not a text file: {input_file}"
+        )
+    if not os.path.isfile(input_file):
+        raise FileNotFoundError(f"Input file not found: {input_file}")
+    if os.path.isdir(output_file):
+        raise IsADirectoryError(
+            f"Output is a directory; give an hdf5 file path: {output_file}"
+        )
+    same = os.path.realpath(input_file) == os.path.realpath(output_file)
+    if same or (
+        os.path.exists(output_file)
+        and os.path.samefile(input_file, output_file)
+    ):
+        raise ValueError(
+            "The output file is the input file; it would replace the text "
+            f"with the vectors. Received: input_file={input_file}, "
+            f"output_file={output_file}"
+        )
+
+
+def _read_lines(input_file):
+    """Yield `(index, text)` of each line, decoded, without its ending.
+
+    Only `\\n` ends a line (so line `i` of the file is sentence `i`, as
+    other tools count); a trailing `\\r` (CRLF files) is dropped, and a lone
+    `\\r` inside a line is whitespace. A UTF-8 byte-order mark at the start
+    of the file is dropped.
+    """
+    with open(input_file, "rb") as lines:
+        for index, raw in enumerate(lines):
+            if raw.endswith(b"\n"):
+                raw = raw[:-1]
+            if raw.endswith(b"\r"):
+                raw = raw[:-1]
+            if index == 0 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                yield index, raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise ValueError(
+                    f"{input_file}, line {index + 1}: not valid UTF-8 "
+                    f"(byte {raw[error.start]:#04x} at column "
+                    f"{error.start + 1})."
+                ) from None
 
 
 class ELMoEmbedder:
@@ -175,7 +231,12 @@ class ELMoEmbedder:
         if mix is not None:
             layer_mix = WeightedLayerMix(num_layers=model.num_layers + 1)
             layer_mix.build((None, model.num_layers + 1, None, None))
-            layer_mix.set_mix(*mix)
+            try:
+                layer_mix.set_mix(*mix)
+            except ValueError as error:  # e.g. a mix for another model
+                raise ValueError(
+                    f"Invalid {preset.file(LAYER_MIX_FILE)}: {error}"
+                ) from None
         kwargs.setdefault("text_tokenizer", preset.text_tokenizer())
         return cls(model, layer_mix=layer_mix, **kwargs)
 
@@ -254,7 +315,10 @@ class ELMoEmbedder:
         Args:
             sentences: iterable of str (or UTF-8 bytes) or of token lists.
                 Token lists are used as they are; strings are tokenized as
-                `tokenize` says.
+                `tokenize` says (by default on runs of ASCII whitespace, see
+                `keras_elmo.preprocessing.elmo_characters.
+                split_on_whitespace`). A single str is refused (it would be
+                read as one sentence per character).
             output: `"all"` (every layer, `[n_layers + 1, n, dim]`), `"top"`
                 (`[n, dim]`), `"average"` of the layers (`[n, dim]`) or
                 `"elmo"` (the layer mix, `[n, dim]`). Defaults to `"all"`.
@@ -277,6 +341,12 @@ class ELMoEmbedder:
         if output not in OUTPUTS:
             raise ValueError(
                 f"`output` must be one of {OUTPUTS}. Received: {output!r}"
+            )
+        if isinstance(sentences, (str, bytes)):
+            raise TypeError(
+                "`sentences` must be a list of sentences, not a single "
+                f"string. Received: {sentences!r:.80}. Use "
+                "`embed_sentence(text)` or `embed_sentences([text])`."
             )
         batch_size = batch_size or self.batch_size
         text_tokenizer = self._tokenizer_for(tokenize)
@@ -337,13 +407,18 @@ class ELMoEmbedder:
         so memory is bounded by `chunk_size`, not by the file. The output
         appears atomically when complete.
 
+        Lines end at `\\n` only, so sentence `i` is line `i + 1` of the file
+        whatever else it holds (a trailing `\\r` is dropped; a `\\r` inside a
+        line is whitespace). A UTF-8 byte-order mark at the start is
+        dropped. Every argument is checked before the output is touched.
+
         Args:
             input_file: str. UTF-8 text, one sentence a line, tokenized
                 as `tokenize` says (a byte-order mark at the start of the
-                file is skipped).
-            output_file: str. Destination hdf5 file.
+                file is skipped). Invalid UTF-8 is an error naming the line.
+            output_file: str. Destination hdf5 file; not the input file.
             output: see `embed_sentences`. Defaults to `"all"`.
-            chunk_size: int. Lines sorted and embedded together.
+            chunk_size: int. Lines sorted and embedded together; positive.
             progress: bool. Show a progress bar. Defaults to `False`.
             tokenize: see `embed_sentences`. Defaults to `None`.
 
@@ -354,28 +429,31 @@ class ELMoEmbedder:
 
         >>> embedder.embed_file("sentences.txt", "elmo.hdf5", output="top")
         """
-        if not os.path.isfile(input_file):
-            raise FileNotFoundError(f"Input file not found: {input_file}")
+        chunk_size = check_positive_int(chunk_size, "chunk_size")
+        if output not in OUTPUTS:
+            raise ValueError(
+                f"`output` must be one of {OUTPUTS}. Received: {output!r}"
+            )
+        _check_file_paths(input_file, output_file)
         sentence_to_index = {}
         count = 0
         bar = tqdm.tqdm(disable=not progress, unit="sentence")
+        lines = _read_lines(input_file)
         with atomic_path(output_file) as tmp, h5py.File(tmp, "w") as out:
-            with open(input_file, encoding="utf-8-sig") as lines:
-                while True:
-                    chunk = [
-                        line.rstrip("\n")
-                        for _, line in zip(range(chunk_size), lines)
-                    ]
-                    if not chunk:
-                        break
-                    vectors = self.embed_sentences(
-                        chunk, output=output, tokenize=tokenize
-                    )
-                    for offset, (text, array) in enumerate(zip(chunk, vectors)):
-                        out.create_dataset(str(count + offset), data=array)
-                        sentence_to_index[text] = str(count + offset)
-                    count += len(chunk)
-                    bar.update(len(chunk))
+            while True:
+                chunk = [
+                    text for _, text in itertools.islice(lines, chunk_size)
+                ]
+                if not chunk:
+                    break
+                vectors = self.embed_sentences(
+                    chunk, output=output, tokenize=tokenize
+                )
+                for offset, (text, array) in enumerate(zip(chunk, vectors)):
+                    out.create_dataset(str(count + offset), data=array)
+                    sentence_to_index[text] = str(count + offset)
+                count += len(chunk)
+                bar.update(len(chunk))
             index = out.create_dataset(
                 "sentence_to_index", (1,), dtype=h5py.string_dtype()
             )

@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_elmo.api_export import keras_elmo_serializable
 from keras_elmo.layers.projected_lstm import ProjectedLSTM
+from keras_elmo.utils.trainable import propagate_trainable
 
 DIRECTIONS = ("forward", "backward")
 
@@ -136,6 +137,8 @@ class BiLM(keras.layers.Layer):
         self.dropout_layer = keras.layers.Dropout(
             self.dropout, dtype=self.dtype_policy, name="lstm_input_dropout"
         )
+        # A frozen model reloaded from its config: freeze the sublayers too.
+        propagate_trainable(self)
 
     def build(self, inputs_shape):
         input_dim = inputs_shape[-1]

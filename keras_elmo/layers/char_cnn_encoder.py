@@ -9,6 +9,7 @@ from keras_elmo.layers.highway import Highway
 from keras_elmo.preprocessing.elmo_characters import MAX_CHARACTERS_PER_TOKEN
 from keras_elmo.preprocessing.elmo_characters import N_CHARACTERS
 from keras_elmo.utils.eager import concrete_value
+from keras_elmo.utils.trainable import propagate_trainable
 from keras_elmo.utils.xla import in_xla_context
 
 _ACTIVATIONS = ("relu", "tanh")
@@ -224,6 +225,8 @@ class CharCNNEncoder(keras.layers.Layer):
                 dtype=self.dtype_policy,
                 name="cnn_projection",
             )
+        # A frozen model reloaded from its config: freeze the sublayers too.
+        propagate_trainable(self)
 
     def build(self, character_ids_shape):
         chars = self.max_characters_per_token

@@ -26,6 +26,7 @@ from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_handles import builtin_preset_config
 from keras_elmo.presets.preset_handles import builtin_preset_metadata
 from keras_elmo.presets.preset_handles import resolve_preset
+from keras_elmo.utils.trainable import propagate_trainable
 
 
 @keras_elmo_serializable
@@ -211,6 +212,8 @@ class ELMo(keras.Model):
             name="bilm",
         )
         self.build((None, None, self.ids_per_token))
+        # A frozen model reloaded from its config: freeze the sublayers too.
+        propagate_trainable(self)
 
     def build(self, character_ids_shape):
         self.char_cnn.build(character_ids_shape)

@@ -18,6 +18,7 @@ from keras_elmo.presets.keras_preset import is_keras_preset
 from keras_elmo.presets.keras_preset import read_preset_tokenizer
 from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_handles import resolve_preset
+from keras_elmo.utils.trainable import propagate_trainable
 
 INPUT_TYPES = ("character_ids", "sentences")
 
@@ -152,6 +153,8 @@ class ELMoEmbedding(keras.layers.Layer):
             )
         )
         self.built = True
+        # A frozen model reloaded from its config: freeze the sublayers too.
+        propagate_trainable(self)
 
     @classmethod
     def from_bilm_hdf5(cls, options_file, weight_file, **kwargs):

@@ -17,6 +17,7 @@ from keras_elmo.models.elmo import as_elmo
 from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_handles import resolve_preset
 from keras_elmo.utils.distribution import worker_count
+from keras_elmo.utils.trainable import propagate_trainable
 
 # Sparse (`tf.IndexedSlices`) gradients of at most this many elements in
 # dense form are made dense before clipping and Adagrad. Keras's sparse
@@ -124,6 +125,8 @@ class ELMoLanguageModel(keras.Model):
         # Every weight exists now (ELMo builds itself): see
         # `_maybe_symbolic_build`.
         self.built = True
+        # A frozen model reloaded from its config: freeze the sublayers too.
+        propagate_trainable(self)
 
         # === Metrics ===
         self.loss_tracker = keras.metrics.Mean(name="loss")

@@ -12,6 +12,8 @@ and `[BOW, EOS, EOW, PAD...]`. Model inputs shift every id by +1
 (`CHARACTER_ID_OFFSET`) so that an all-zero row marks an absent token.
 """
 
+import re
+
 import numpy as np
 
 MAX_CHARACTERS_PER_TOKEN = 50
@@ -24,6 +26,42 @@ CHARACTER_ID_OFFSET = 1  # model inputs are raw ids + 1; 0 = absent token
 N_CHARACTERS = PAD_CHAR + 1 + CHARACTER_ID_OFFSET  # 262, as in options.json
 BOS_TOKEN = "<S>"
 EOS_TOKEN = "</S>"
+# What separates tokens everywhere in keras_elmo (embedder, served graph,
+# training data, vocabulary): runs of ASCII whitespace, as `bytes.split()`
+# and `tf.strings.split`. Other Unicode spaces (U+00A0, U+3000) belong to
+# their token.
+ASCII_WHITESPACE = " \t\n\r\v\f"
+_TOKEN = re.compile(f"[^{re.escape(ASCII_WHITESPACE)}]+")
+
+
+def split_on_whitespace(sentence):
+    """Tokens of a sentence: the runs between ASCII whitespace.
+
+    The one tokenization rule of keras_elmo, identical to `bytes.split()`
+    and to `tf.strings.split` in the served graph and the training
+    pipeline. Unlike `str.split()`, a no-break space (U+00A0) or an
+    ideographic space (U+3000) does not split: the pretrained models never
+    saw them as separators.
+
+    Args:
+        sentence: str or bytes.
+
+    Returns:
+        A list of tokens of the input's type.
+
+    Example:
+
+    >>> split_on_whitespace("a\u00a0b  c")
+    ['a\xa0b', 'c']
+    """
+    if isinstance(sentence, bytes):
+        return sentence.split()
+    if not isinstance(sentence, str):
+        raise TypeError(
+            f"A sentence must be str or bytes. Received: {sentence!r} "
+            f"of type {type(sentence).__name__}"
+        )
+    return _TOKEN.findall(sentence)
 
 
 def _marker_char_ids(marker_char, max_chars):

@@ -86,6 +86,17 @@ def _char_ids_inputs(char_ids):
             "`keras_elmo.batch_to_char_ids`. Received: array of shape "
             f"{array.shape} and dtype {array.dtype}"
         )
+    if array.size and array.dtype != np.int32:
+        # A cast would wrap (int64 2**32 + 5 -> 5): out-of-range ids must
+        # reach the server's range check, or be refused here.
+        info = np.iinfo(np.int32)
+        low, high = int(array.min()), int(array.max())
+        if low < info.min or high > info.max:
+            raise ValueError(
+                "`inputs` of the char_ids signature hold ids outside int32 "
+                "(the served dtype); valid ids are 0 (padding) to 261. "
+                f"Received values in [{low}, {high}]"
+            )
     return {"char_ids": tf.make_tensor_proto(array.astype(np.int32))}
 
 

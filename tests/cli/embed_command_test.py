@@ -119,3 +119,31 @@ def test_embed_tokenize(files, tmp_path, flag, tokens):
     assert main(embed_argv(files[:2] + (raw,), out, *flags)) == 0
     with h5py.File(out, "r") as f:
         assert f["0"].shape == (tokens, 16)  # "sat." or "sat", "."
+
+
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_chunk_size_is_checked_before_any_work(files, tmp_path, value, capsys):
+    out = tmp_path / "out.hdf5"
+    out.write_bytes(b"a good existing output")
+    with pytest.raises(SystemExit) as exit_info:
+        main(embed_argv(files, out, "--chunk-size", value))
+    assert exit_info.value.code == 2
+    assert "--chunk-size: must be a positive integer" in capsys.readouterr().err
+    assert out.read_bytes() == b"a good existing output"
+
+
+def test_output_equal_to_input_is_refused(files, capsys):
+    text = files[2]
+    before = text.read_bytes()
+    assert main(embed_argv(files, text)) == 2
+    assert "output file is the input" in capsys.readouterr().err
+    assert text.read_bytes() == before
+
+
+def test_directory_errors_are_one_clear_line(files, tmp_path, capsys):
+    options_file, weight_file, _ = files
+    assert main(embed_argv((options_file, weight_file, tmp_path), "o.h5")) == 2
+    assert "Input is a directory" in capsys.readouterr().err
+    assert main(embed_argv(files, tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert "Output is a directory" in err and "Traceback" not in err

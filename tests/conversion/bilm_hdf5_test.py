@@ -1,3 +1,4 @@
+import json
 import os
 
 import h5py
@@ -129,6 +130,37 @@ def test_wrong_shape_names_dataset_and_both_shapes(tiny, tmp_path):
         match=rf"'{key}'.*shape \({rows - 1}, {cols}\).*\({rows}, {cols}\)",
     ):
         ELMo.from_bilm_hdf5(options_file, broken)
+
+
+@pytest.mark.parametrize(
+    "edit, named",
+    [
+        ({"lstm": {"n_layers": 1}}, f"{CELL.format(0, 1)}/B"),
+        ({"char_cnn": {"n_highway": 1}}, "CNN_high_1/W_carry"),
+    ],
+)
+def test_datasets_the_options_do_not_use_are_named(tiny, tmp_path, edit, named):
+    # Options of a smaller model than the file: the extra layer used to be
+    # silently dropped.
+    _, _, options_file, weight_file = tiny
+    options = read_options(options_file)
+    for section, values in edit.items():
+        options[section].update(values)
+    smaller = tmp_path / "smaller.json"
+    smaller.write_text(json.dumps(options))
+    with pytest.raises(ValueError, match="options do not use") as info:
+        ELMo.from_bilm_hdf5(smaller, weight_file)
+    assert named in str(info.value)
+
+
+def test_non_bilm_datasets_are_ignored(tiny, tmp_path):
+    # A training export's weights.hdf5 also holds the softmax.
+    model, arrays, options_file, weight_file = tiny
+    extended = tmp_path / "with_softmax.hdf5"
+    _copy_without(weight_file, extended)
+    with h5py.File(extended, "a") as f:
+        f.create_dataset("softmax/W", data=np.ones((3, 8), "float32"))
+    ELMo.from_bilm_hdf5(options_file, extended)
 
 
 def test_bad_file_leaves_model_unchanged(tiny, tmp_path):

@@ -134,3 +134,80 @@ def test_export_from_files_arguments(kwargs, message):
         kwargs["format"] = "tflite"
     with pytest.raises(ValueError, match=message):
         export_from_files(**kwargs)
+
+
+def test_package_and_cache_folders_are_never_written(
+    monkeypatch, tmp_path, capsys
+):
+    # A preset directory inside the package (a shipped model) or in the
+    # download cache belongs to keras_elmo: without --output, refused
+    # before any work, and nothing is written there.
+    from keras_elmo.presets import builtin_presets
+
+    shipped = builtin_presets.package_preset_dir("elmo_english_small")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    cached = tmp_path / "keras_home" / "keras_elmo" / "tiny"
+    _, weights = write_tiny_elmo(cached, seed=1)
+    os.replace(weights, cached / "weights.hdf5")
+    for directory in (shipped, cached):
+        before = sorted(os.listdir(directory))
+        for format in ("saved_model", "tflite"):
+            argv = ["export", "--format", format, "--model", str(directory)]
+            assert main(argv) == 2
+            err = capsys.readouterr().err
+            assert "its folder is not written to" in err, err
+        assert sorted(os.listdir(directory)) == before
+
+
+def test_export_into_a_file_is_one_clear_line(model_dir, tmp_path, capsys):
+    target = tmp_path / "models"
+    target.write_text("a file")
+    argv = ["export", "--model", str(model_dir), "--output", str(target)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "must be a directory" in err and str(target) in err
+    assert "Traceback" not in err and "Errno" not in err
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--max-tokens-per-request", "0"], "must be a positive integer"),
+        (["--max-bytes-per-string", "lots"], "positive integer or 'none'"),
+    ],
+)
+def test_limit_flags_are_checked_at_parse_time(flags, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", "--model", "x", *flags])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_limit_flags_reach_the_export(monkeypatch, model_dir, tmp_path):
+    from keras_elmo.export import from_files
+    from keras_elmo.export import request_checks
+
+    received = {}
+
+    def fake_export(model, output, **kwargs):
+        received.update(kwargs)
+        return output
+
+    monkeypatch.setattr(from_files, "export_saved_model", fake_export)
+    out = str(tmp_path / "out")
+    argv = ["export", "--model", str(model_dir), "--output", out]
+    assert main(argv + ["--max-tokens-per-request", "none"]) == 0
+    assert received["max_tokens_per_request"] is None
+    assert "max_bytes_per_string" not in received  # the library default
+    # The help text states the library's defaults.
+    text = _export_help()
+    assert f"default: {request_checks.DEFAULT_MAX_TOKENS_PER_REQUEST}" in text
+    assert f"default: {request_checks.DEFAULT_MAX_BYTES_PER_STRING}" in text
+
+
+def _export_help():
+    from keras_elmo.cli.main import build_parser
+
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return " ".join(action.choices["export"].format_help().split())

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 
 import numpy as np
 import pytest
@@ -118,6 +119,64 @@ def test_failed_export_leaves_no_version(tmp_path, monkeypatch):
     assert os.listdir(tmp_path / "elmo") == []
 
 
+def test_concurrent_exports_claim_distinct_versions(tmp_path, monkeypatch):
+    # Both exports pick their number while the other is still saving; the
+    # second rename must not replace the first (it used to: both got 1).
+    barrier = threading.Barrier(2, timeout=60)
+
+    def slow_save(module, path, signatures):
+        with open(os.path.join(path, "saved_model.pb"), "w") as handle:
+            handle.write(threading.current_thread().name)
+        barrier.wait()
+
+    monkeypatch.setattr(saved_model.tf.saved_model, "save", slow_save)
+    base = tmp_path / "elmo"
+    paths = {}
+
+    def export(name):
+        paths[name] = export_saved_model(fixture_model(), base)
+
+    threads = [threading.Thread(target=export, args=(n,), name=n) for n in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(os.path.basename(p) for p in paths.values()) == ["1", "2"]
+    for name, path in paths.items():
+        with open(os.path.join(path, "saved_model.pb")) as handle:
+            assert handle.read() == name
+    assert sorted(os.listdir(base)) == ["1", "2"]
+
+
+def test_export_base_that_is_a_file(tmp_path):
+    (tmp_path / "elmo").write_text("not a directory")
+    with pytest.raises(NotADirectoryError, match="elmo is a file"):
+        export_saved_model(fixture_model(), tmp_path / "elmo")
+    with pytest.raises(NotADirectoryError, match="elmo is a file"):
+        export_saved_model(fixture_model(), tmp_path / "elmo" / "sub")
+
+
+def test_leftovers_of_killed_exports_are_removed(tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        saved_model.tf.saved_model, "save", lambda module, path, signatures: 0
+    )
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stale = tmp_path / f".new-version.tmp-{dead.stdout.strip()}-x1"
+    live = tmp_path / f".new-version.tmp-{os.getpid()}-x2"
+    stale.mkdir()
+    live.mkdir()
+    path = export_saved_model(fixture_model(), tmp_path)
+    assert sorted(os.listdir(tmp_path)) == sorted(["1", live.name])
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o777 & ~umask
+
+
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
@@ -136,6 +195,16 @@ def test_failed_export_leaves_no_version(tmp_path, monkeypatch):
             "must have one output",
         ),
         ({"layer_mix": "mix"}, TypeError, "must be a `keras_elmo.Weighted"),
+        (
+            {"max_tokens_per_request": 0},
+            ValueError,
+            "`max_tokens_per_request` must be a positive int",
+        ),
+        (
+            {"max_bytes_per_string": "1k"},
+            ValueError,
+            "`max_bytes_per_string` must be a positive int",
+        ),
     ],
 )
 def test_invalid_arguments(tmp_path, kwargs, error, message):
@@ -246,6 +315,102 @@ def test_char_ids_signature_matches_keras(loaded):
         char_ids=tf.constant(batch_to_char_ids(token_lists))
     )
     assert_outputs_match(_numpy(outputs), keras_reference(token_lists))
+
+
+def _char_ids_with(edit):
+    ids = batch_to_char_ids([[b"Hello", b"world"], [b"Hi"]]).astype(np.int64)
+    edit(ids)
+    return ids.astype(np.int32)
+
+
+def _set(index, value):
+    def edit(ids):
+        ids[index] = value
+
+    return edit
+
+
+BAD_CHAR_IDS = {
+    "negative": (_set((0, 1, 3), -1), "must lie in"),
+    "too_large": (_set((0, 1, 3), 262), "must lie in"),
+    "token_of_all_minus_5": (_set((0, 1), -5), "must lie in"),
+    "token_mixing_zero": (_set((0, 1, 5), 0), "mixes 0"),
+    "zero_row_inside_sentence": (_set((0, 2), 0), "after an all-zero"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CHAR_IDS))
+def test_char_ids_signature_rejects_malformed_ids(loaded, case):
+    edit, message = BAD_CHAR_IDS[case]
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        loaded.signatures["char_ids"](
+            char_ids=tf.constant(_char_ids_with(edit))
+        )
+
+
+def test_char_ids_signature_refuses_int64(loaded):
+    # The served dtype is int32: an int64 id that would wrap is refused,
+    # never cast.
+    ids = batch_to_char_ids([[b"Hi"]]).astype(np.int64)
+    ids[0, 1, 1] = 2**32 + 5
+    with pytest.raises(tf.errors.InvalidArgumentError, match="int32"):
+        loaded.signatures["char_ids"](char_ids=tf.constant(ids))
+
+
+@pytest.mark.parametrize(
+    "signature, inputs, message",
+    [
+        (
+            "serving_default",
+            {"sentences": ["x" * 65537]},
+            "max_bytes_per_string=65536",
+        ),
+        (
+            "serving_default",
+            {"sentences": [" ".join(["w"] * 2047)] * 2},
+            "max_tokens_per_request=4096",
+        ),
+        (
+            "tokens",
+            {"tokens": [["x" * 65537]], "sequence_len": [1]},
+            "max_bytes_per_string=65536",
+        ),
+        (
+            "tokens",
+            {"tokens": [["w"] * 4095], "sequence_len": [4095]},
+            "max_tokens_per_request=4096",
+        ),
+    ],
+)
+def test_request_size_is_bounded(loaded, signature, inputs, message):
+    inputs = {key: tf.constant(value) for key, value in inputs.items()}
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        loaded.signatures[signature](**inputs)
+
+
+def test_request_at_the_size_limit_is_served(loaded):
+    # 2 x (2046 + 2) = 4096 token positions: exactly the default limit.
+    words = " ".join(["w"] * 2046)
+    outputs = loaded.signatures["serving_default"](
+        sentences=tf.constant([words, "a"])
+    )
+    assert outputs["sequence_len"].numpy().tolist() == [2046, 1]
+
+
+def test_limits_are_configurable_and_recorded(tmp_path):
+    path = export_saved_model(
+        fixture_model(),
+        tmp_path,
+        max_tokens_per_request=None,
+        max_bytes_per_string=8,
+    )
+    with open(os.path.join(path, METADATA_FILE)) as handle:
+        limits = json.load(handle)["limits"]
+    assert limits == {"max_tokens_per_request": None, "max_bytes_per_string": 8}
+    served = tf.saved_model.load(path).signatures["serving_default"]
+    assert served(sentences=tf.constant(["a b c"]))["sequence_len"] == [3]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="bytes"):
+        served(sentences=tf.constant(["a b c d e"]))
 
 
 def test_loaded_functions_are_callable_as_attributes(loaded):

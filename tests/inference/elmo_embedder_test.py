@@ -1,4 +1,5 @@
 import json
+import os
 import shutil
 
 import h5py
@@ -196,3 +197,161 @@ def test_embed_file_skips_a_leading_byte_order_mark(model_dir, tmp_path):
             embedder.embed_sentence(["Hello", "world"], output="top"),
             atol=1e-6,
         )
+
+
+# === Bad or unusual input (issue 14) ===
+
+
+@pytest.fixture
+def embedder(model_dir):
+    return ELMoEmbedder.from_preset(model_dir)
+
+
+@pytest.fixture
+def good_output(embedder, tmp_path):
+    """An existing good output file, which no failed call may touch."""
+    text = tmp_path / "good.txt"
+    text.write_text("a b\n", encoding="utf-8")
+    out = tmp_path / "out.hdf5"
+    embedder.embed_file(text, out)
+    return out, out.read_bytes()
+
+
+@pytest.mark.parametrize("chunk_size", [0, -3])
+def test_chunk_size_must_be_positive(
+    embedder, good_output, tmp_path, chunk_size
+):
+    out, content = good_output
+    text = tmp_path / "in.txt"
+    text.write_text("x y\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="`chunk_size` must be a positive int"):
+        embedder.embed_file(text, out, chunk_size=chunk_size)
+    assert out.read_bytes() == content
+
+
+def test_output_is_input_is_refused(embedder, tmp_path):
+    text = tmp_path / "in.txt"
+    text.write_text("x y\n", encoding="utf-8")
+    link = tmp_path / "link.txt"
+    link.symlink_to(text)
+    (tmp_path / "sub").mkdir()
+    relative = tmp_path / "sub" / ".." / "in.txt"
+    for output in (text, link, relative):
+        with pytest.raises(ValueError, match="output file is the input"):
+            embedder.embed_file(text, output)
+    assert text.read_text(encoding="utf-8") == "x y\n"
+
+
+def test_a_single_string_is_not_a_list_of_sentences(embedder):
+    with pytest.raises(TypeError, match="not a single string"):
+        embedder.embed_sentences("hello world")
+    with pytest.raises(TypeError, match="not a single string"):
+        embedder.embed_sentences(b"hello world")
+
+
+def _embedded_file(embedder, tmp_path, data):
+    text = tmp_path / "data.txt"
+    text.write_bytes(data)
+    out = tmp_path / "data.hdf5"
+    count = embedder.embed_file(text, out)
+    with h5py.File(out, "r") as f:
+        arrays = [f[str(i)][...] for i in range(count)]
+        index = json.loads(f["sentence_to_index"][0])
+    return arrays, index
+
+
+def test_utf8_bom_is_stripped(embedder, tmp_path):
+    arrays, index = _embedded_file(
+        embedder, tmp_path, b"\xef\xbb\xbfThe cat\nsat\n"
+    )
+    np.testing.assert_allclose(
+        arrays[0], embedder.embed_sentence("The cat"), atol=1e-6
+    )
+    assert index == {"The cat": "0", "sat": "1"}
+
+
+def test_lone_carriage_return_does_not_split_a_line(embedder, tmp_path):
+    # Sentence i is line i + 1 of the file: a lone \r is whitespace inside
+    # its line, a CRLF ending is dropped.
+    arrays, index = _embedded_file(embedder, tmp_path, b"a\rb c\r\nlast line\n")
+    assert len(arrays) == 2
+    assert index == {"a\rb c": "0", "last line": "1"}
+    np.testing.assert_allclose(
+        arrays[0], embedder.embed_sentence(["a", "b", "c"]), atol=1e-6
+    )
+
+
+def test_non_utf8_input_names_file_and_line(embedder, good_output, tmp_path):
+    out, content = good_output
+    text = tmp_path / "latin1.txt"
+    text.write_bytes(b"fine\nalso fine\ncaf\xe9\n")
+    with pytest.raises(ValueError, match=r"latin1.txt, line 3: not valid"):
+        embedder.embed_file(text, out)
+    assert out.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir() if "tmp-" in p.name) == []
+
+
+def test_directory_as_input_or_output(embedder, good_output, tmp_path):
+    out, _ = good_output
+    with pytest.raises(IsADirectoryError, match="Input is a directory"):
+        embedder.embed_file(tmp_path, out)
+    text = tmp_path / "good.txt"
+    with pytest.raises(IsADirectoryError, match="Output is a directory"):
+        embedder.embed_file(text, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"gamma": 1.0}', "must hold 'scalar_weights'"),
+        ('{"scalar_weights": [1, 2], "gamma": 1}', r"must have shape \(3,\)"),
+    ],
+)
+def test_invalid_layer_mix_file_is_named(model_dir, content, message):
+    (model_dir / "layer_mix.json").write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=message) as info:
+        ELMoEmbedder.from_preset(model_dir)
+    assert "layer_mix.json" in str(info.value)
+
+
+def test_unicode_spaces_split_as_in_the_served_graph(embedder):
+    # One rule everywhere: ASCII whitespace, as tf.strings.split in the
+    # SavedModel and the training data. NBSP / U+3000 stay in the token.
+    text = "a\u00a0b c\u3000d"
+    vectors = embedder.embed_sentence(text)
+    assert vectors.shape[1] == 2
+    np.testing.assert_allclose(
+        vectors,
+        embedder.embed_sentence(["a\u00a0b", "c\u3000d"]),
+        atol=1e-6,
+    )
+
+
+def test_output_permissions_follow_the_umask(good_output):
+    out, _ = good_output
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_failed_run_leaves_no_temporary_and_cleans_stale_ones(
+    embedder, good_output, tmp_path, monkeypatch
+):
+    out, content = good_output
+    stale = tmp_path / ".out.hdf5.tmp-999999999-abc"  # no such pid
+    stale.write_bytes(b"left by a killed run")
+    live = tmp_path / f".out.hdf5.tmp-{os.getpid()}-def"  # a live writer
+    live.write_bytes(b"being written")
+    text = tmp_path / "in.txt"
+    text.write_text("a\nb\n", encoding="utf-8")
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(embedder, "embed_sentences", fail)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        embedder.embed_file(text, out)
+    assert out.read_bytes() == content
+    temporaries = sorted(p.name for p in tmp_path.iterdir() if "tmp-" in p.name)
+    assert temporaries == [live.name]

@@ -202,6 +202,45 @@ class ELMoTest(TestCase):
         self.assertAllEqual(restored(ids)["layers"], model(ids)["layers"])
         self.assertEqual(restored.get_config(), model.get_config())
 
+    def test_frozen_elmo_stays_frozen_after_reload(self):
+        # A task model with a frozen ELMo: the reloaded biLM must be frozen
+        # too (its sublayers used to come back trainable: 8 trainable
+        # parameters became 7,964 here, and `fit` changed the biLM).
+        elmo = self.tiny_model()
+        elmo.trainable = False
+        ids = keras.Input((None, 50), dtype="int32")
+        layers = elmo(ids)["layers"]  # (b, L + 1, t, 2d)
+        pooled = keras.layers.GlobalAveragePooling2D(
+            data_format="channels_first"
+        )(layers)
+        task = keras.Model(ids, keras.layers.Dense(2)(pooled))
+
+        def trainable_count(model):
+            return sum(int(np.prod(v.shape)) for v in model.trainable_weights)
+
+        path = os.path.join(self.get_temp_dir(), "task.keras")
+        task.save(path)
+        restored = keras.saving.load_model(path)
+        self.assertEqual(trainable_count(restored), trainable_count(task))
+        restored_elmo = next(
+            layer for layer in restored.layers if isinstance(layer, ELMo)
+        )
+        for layer in (restored_elmo.char_cnn, restored_elmo.bilm):
+            self.assertFalse(layer.trainable, msg=layer.name)
+        before = [w.numpy() for w in restored_elmo.weights]
+        restored.compile(optimizer="sgd", loss="mse")
+        x = batch_to_char_ids(SENTENCES)
+        restored.fit(x, np.ones((len(SENTENCES), 2)), epochs=1, verbose=0)
+        for old, new in zip(before, restored_elmo.weights):
+            self.assertAllEqual(old, new.numpy(), msg=new.path)
+
+    def test_trainable_false_in_config_freezes_sublayers(self):
+        config = dict(self.tiny_model().get_config(), trainable=False)
+        restored = ELMo.from_config(config)
+        self.assertEqual(restored.trainable_weights, [])
+        self.assertFalse(restored.char_cnn.char_embed.trainable)
+        self.assertFalse(restored.bilm.lstms["forward"][0].trainable)
+
     def test_config_is_flat_and_round_trips(self):
         model = self.tiny_model()
         config = model.get_config()

@@ -221,6 +221,43 @@ def test_client_raises_serving_errors(target, kwargs, code, message):
     assert info.value.details
 
 
+def _ids_with(index, value):
+    ids = batch_to_char_ids([["Hello", "world"], ["Hi"]])
+    ids[index] = value
+    return ids
+
+
+@pytest.mark.parametrize(
+    "ids, message",
+    [
+        (_ids_with((0, 1, 3), -1), "must lie in"),
+        (_ids_with((0, 1), -5), "must lie in"),
+        (_ids_with((0, 1, 7), 0), "mixes 0"),
+        (_ids_with((0, 2), 0), "after an all-zero"),
+    ],
+)
+def test_served_char_ids_are_validated(target, ids, message):
+    with ELMoClient(target, MODEL_NAME, signature_name="char_ids") as client:
+        with pytest.raises(ELMoServingError, match=message) as info:
+            client.embed(ids)
+    assert info.value.code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize(
+    "sentences, limit",
+    [
+        (["a " * 50000], "max_bytes_per_string"),  # 100,000 characters
+        (["a " * 5000], "max_tokens_per_request"),  # 5,002 positions
+        (["a " * 1000] * 5, "max_tokens_per_request"),  # 5 x 1,002
+    ],
+)
+def test_oversized_request_is_invalid_argument(target, sentences, limit):
+    with ELMoClient(target, MODEL_NAME) as client:
+        with pytest.raises(ELMoServingError, match=limit) as info:
+            client.embed(sentences)
+    assert info.value.code == grpc.StatusCode.INVALID_ARGUMENT
+
+
 def test_timeout():
     with serve({MODEL_NAME: exported_model_base()}, delay_seconds=2.0) as t:
         with ELMoClient(t, MODEL_NAME, timeout=0.2) as client:
@@ -248,6 +285,13 @@ def test_no_server():
         ("tokens", [["a", None]], TypeError, "Token 1 of sentence 0"),
         ("char_ids", [[1, 2]], ValueError, "integer array"),
         ("char_ids", np.ones((1, 2, 50), "float32"), ValueError, "integer"),
+        # int64 2**32 + 5 would wrap to 5 in a cast to the served int32.
+        (
+            "char_ids",
+            np.full((1, 3, 50), 2**32 + 5, np.int64),
+            ValueError,
+            "outside int32",
+        ),
         ("custom", ["a"], ValueError, "use `predict`"),
     ],
 )
