@@ -107,7 +107,7 @@ class ELMoEmbedding(keras.layers.Layer):
         self.tokenizer = None
         if input_type == "sentences":
             self.tokenizer = ElmoCharacterTokenizer(
-                max_characters_per_token=elmo.max_characters_per_token,
+                max_characters_per_token=self.elmo.max_characters_per_token,
                 name="tokenizer",
             )
         self.layer_mix = WeightedLayerMix(
