@@ -25,6 +25,9 @@ import numpy as np
 
 from scripts.prepare_ablation_data import read_conll
 
+# The biLM's state at each sentence start (`FeatureCache(initial_state=)`).
+INITIAL_STATES = ("zeros", "warm", "stateful")
+
 SPLITS = ("train", "dev", "test")
 CLASSIFICATION = "classification"
 TAGGING = "tagging"
@@ -200,27 +203,60 @@ class FeatureCache:
     ```
     """
 
-    def __init__(self, cache_dir, options_file, weight_file, batch_size=64):
-        for path in (options_file, weight_file):
-            if not os.path.isfile(path):
+    def __init__(
+        self,
+        cache_dir,
+        options_file,
+        weight_file,
+        batch_size=64,
+        initial_state="zeros",
+        warm_state_file=None,
+    ):
+        if initial_state not in INITIAL_STATES:
+            raise ValueError(
+                f"`initial_state` must be one of {INITIAL_STATES}. "
+                f"Received: {initial_state!r}"
+            )
+        paths = [options_file, weight_file]
+        if initial_state == "warm":
+            paths.append(warm_state_file)
+        for path in paths:
+            if path is None or not os.path.isfile(path):
                 raise FileNotFoundError(f"biLM file not found: {path}")
         self.options_file = str(options_file)
         self.weight_file = str(weight_file)
         self.batch_size = int(batch_size)
-        model_hash = hashlib.sha256(
-            (file_sha256(options_file) + file_sha256(weight_file)).encode()
-        ).hexdigest()[:16]
+        self.initial_state = initial_state
+        self.warm_state_file = warm_state_file
+        key = file_sha256(options_file) + file_sha256(weight_file)
+        if initial_state != "zeros":
+            # Other starting states give other features: another cache.
+            key += initial_state
+            if initial_state == "warm":
+                key += file_sha256(warm_state_file)
+        model_hash = hashlib.sha256(key.encode()).hexdigest()[:16]
         self.model_hash = model_hash
         self.directory = Path(cache_dir) / model_hash
         self._embedder = None
 
     def _embed(self, token_lists):
+        if self.initial_state == "stateful":
+            return stateful_layers(
+                self.options_file, self.weight_file, token_lists
+            )
         if self._embedder is None:
             from keras_elmo.inference.elmo_embedder import ELMoEmbedder
+            from keras_elmo.models.elmo import ELMo
+            from keras_elmo.presets import read_warm_state
 
-            self._embedder = ELMoEmbedder.from_bilm_hdf5(
-                self.options_file, self.weight_file, batch_size=self.batch_size
+            model = ELMo.from_bilm_hdf5(
+                self.options_file,
+                self.weight_file,
+                initial_state=self.initial_state,
             )
+            if self.initial_state == "warm":
+                model.set_warm_state(read_warm_state(self.warm_state_file))
+            self._embedder = ELMoEmbedder(model, batch_size=self.batch_size)
         return self._embedder.embed_sentences(
             token_lists, output="all", progress=True
         )
@@ -258,6 +294,36 @@ class FeatureCache:
             np.transpose(features[a:b], (1, 0, 2))  # (layers, n, dim)
             for a, b in zip(offsets[:-1], offsets[1:])
         ]
+
+
+def stateful_layers(options_file, weight_file, token_lists):
+    """Every biLM layer of each sentence, the state carried in order.
+
+    bilm-tf's `dump_bilm_embeddings` way: one sentence at a time, in the
+    given order, each starting from the state the previous one left.
+
+    Returns:
+        A list of float32 arrays `[n_layers + 1, n_tokens, dim]`.
+    """
+    import tensorflow as tf
+
+    from keras_elmo.models.elmo import ELMo
+    from keras_elmo.models.sentence_markers import remove_sentence_markers
+    from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+
+    model = ELMo.from_bilm_hdf5(
+        options_file, weight_file, stateful=True, max_batch_size=1
+    )
+    max_chars = model.max_characters_per_token
+
+    @tf.function(input_signature=[tf.TensorSpec([1, None, max_chars], "int32")])
+    def forward(char_ids):
+        return remove_sentence_markers(model(char_ids))["layers"]
+
+    return [
+        np.asarray(forward(batch_to_char_ids([t], max_chars=max_chars))[0])
+        for t in token_lists
+    ]
 
 
 def attach_features(task, cache):

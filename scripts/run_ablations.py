@@ -144,6 +144,16 @@ def parse_args(argv=None):
         action="store_true",
         help="no tf.function tracing: for debugging and tiny test runs",
     )
+    parser.add_argument(
+        "--initial-state",
+        choices=ablation_data.INITIAL_STATES,
+        default="zeros",
+        help="the biLM's state at each sentence start: zeros (default), "
+        "warm (the --warm-state file, default: the --model preset's "
+        "warm_state.npz) or stateful (carried from sentence to sentence in "
+        "file order, as bilm-tf's dump_bilm_embeddings)",
+    )
+    parser.add_argument("--warm-state", help="warm_state.npz of the biLM")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     if args.model:
@@ -154,8 +164,12 @@ def parse_args(argv=None):
         preset = resolve_preset(args.model)
         args.options = str(preset.options_file)
         args.weights = str(preset.weights_file)
+        if args.initial_state == "warm" and not args.warm_state:
+            args.warm_state = str(preset.file("warm_state.npz"))
     elif not (args.options and args.weights):
         parser.error("give --model DIR, or --options and --weights")
+    if args.initial_state == "warm" and not args.warm_state:
+        parser.error("--initial-state warm needs --warm-state (or --model)")
     if args.limit is None:
         args.limit = list(DEFAULT_LIMITS)
     elif args.limit == ["none"]:
@@ -440,6 +454,7 @@ def settings_of(args, model_hash):
         "min_count": args.min_count,
         "small_l2": ablation_models.SMALL_L2,
         "large_l2": ablation_models.LARGE_L2,
+        "initial_state": args.initial_state,
     }
 
 
@@ -455,7 +470,11 @@ def main(argv=None):
     limits = parse_limits(args.limit)
     start_time = time.time()
     cache = ablation_data.FeatureCache(
-        args.cache_dir, args.options, args.weights
+        args.cache_dir,
+        args.options,
+        args.weights,
+        initial_state=args.initial_state,
+        warm_state_file=args.warm_state,
     )
     settings = settings_of(args, cache.model_hash)
     settings_key = hashlib.sha256(

@@ -189,7 +189,7 @@ class ELMoEmbedder:
         self._forward = forward
 
     @classmethod
-    def from_preset(cls, handle, **kwargs):
+    def from_preset(cls, handle, initial_state="zeros", **kwargs):
         """An embedder of a preset: a built-in name, a directory or a URL.
 
         `handle` may also be an ELMoForManyLangs model directory (read
@@ -199,6 +199,9 @@ class ELMoEmbedder:
 
         Args:
             handle: str. See `keras_elmo.ELMo.from_preset`.
+            initial_state: str. `"zeros"`, or `"warm"`: every sentence
+                starts from the preset's `warm_state.npz` (see
+                docs/determinism.md). Defaults to `"zeros"`.
             **kwargs: other `ELMoEmbedder` arguments (`batch_size`, ...).
 
         Returns:
@@ -225,7 +228,7 @@ class ELMoEmbedder:
                 **kwargs,
             )
         preset = resolve_preset(handle)
-        model = ELMo.from_preset_directory(preset)
+        model = ELMo.from_preset_directory(preset, initial_state=initial_state)
         layer_mix = None
         mix = preset.layer_mix()
         if mix is not None:

@@ -8,6 +8,7 @@ from keras_elmo.layers.projected_lstm import ProjectedLSTM
 from keras_elmo.utils.trainable import propagate_trainable
 
 DIRECTIONS = ("forward", "backward")
+INITIAL_STATES = ("zeros", "warm")
 
 
 @keras_elmo_serializable
@@ -23,6 +24,14 @@ class BiLM(keras.layers.Layer):
     With `stateful=True` the final LSTM states of a batch are the initial
     states of the next, for rows up to that batch's size, as the original
     bilm-tf inference graph does; `reset_states()` zeros them.
+
+    With `initial_state="warm"` every sentence starts from the same fixed
+    LSTM state (non-trainable weights, one `h` and one `c` vector per
+    direction and layer, broadcast over the batch): the state after reading
+    a warm-up text, set with `set_warm_state` (see
+    `keras_elmo.models.warm_state`). A sentence's vectors then depend only
+    on the sentence, never on its batch or neighbours, without the
+    cold start of a zero state.
 
     Args:
         units: int. LSTM cell size (the original `lstm.dim`).
@@ -44,6 +53,9 @@ class BiLM(keras.layers.Layer):
             `False`.
         max_batch_size: int. Rows of stored state when `stateful`.
             Defaults to `128`.
+        initial_state: str. The state every sentence starts from when not
+            `stateful`: `"zeros"`, or `"warm"` (the stored warm state,
+            zeros until `set_warm_state`). Defaults to `"zeros"`.
         **kwargs: other `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -83,9 +95,21 @@ class BiLM(keras.layers.Layer):
         dropout=0.0,
         stateful=False,
         max_batch_size=128,
+        initial_state="zeros",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if initial_state not in INITIAL_STATES:
+            raise ValueError(
+                f"`initial_state` must be one of {INITIAL_STATES}. "
+                f"Received: initial_state={initial_state!r}"
+            )
+        if stateful and initial_state != "zeros":
+            raise ValueError(
+                "A stateful BiLM carries its states from batch to batch; "
+                "`initial_state` must be 'zeros'. Received: "
+                f"stateful={stateful}, initial_state={initial_state!r}"
+            )
         if int(num_layers) < 1:
             raise ValueError(
                 f"`num_layers` must be >= 1. Received: num_layers={num_layers}"
@@ -114,6 +138,7 @@ class BiLM(keras.layers.Layer):
         self.dropout = float(dropout)
         self.stateful = bool(stateful)
         self.max_batch_size = int(max_batch_size)
+        self.initial_state = initial_state
         self.output_dim = self.projection_dim or self.units
         self.supports_masking = True
 
@@ -150,6 +175,7 @@ class BiLM(keras.layers.Layer):
                 f"{tuple(inputs_shape)}"
             )
         self.states = {}
+        self.warm_states = {}
         for direction in DIRECTIONS:
             for i, lstm in enumerate(self.lstms[direction]):
                 lstm.build(
@@ -168,6 +194,20 @@ class BiLM(keras.layers.Layer):
                             ("c", self.units),
                         )
                     ]
+                if self.initial_state == "warm":
+                    self.warm_states[(direction, i)] = [
+                        self.add_weight(
+                            name=f"{direction}_lstm_{i}_warm_{part}",
+                            shape=(size,),
+                            initializer="zeros",
+                            trainable=False,
+                            autocast=False,
+                        )
+                        for part, size in (
+                            ("h", self.output_dim),
+                            ("c", self.units),
+                        )
+                    ]
 
     def reset_states(self):
         """Zero the carried LSTM states (only meaningful when stateful)."""
@@ -175,7 +215,76 @@ class BiLM(keras.layers.Layer):
             for variable in state:
                 variable.assign(ops.zeros(variable.shape, variable.dtype))
 
+    def warm_state_names(self):
+        """Names of the warm-state vectors, `{direction}_lstm_{i}_{h|c}`.
+
+        Example:
+
+        >>> BiLM(8, num_layers=1).warm_state_names()[:2]
+        ['forward_lstm_0_h', 'forward_lstm_0_c']
+        """
+        return [
+            f"{direction}_lstm_{i}_{part}"
+            for direction in DIRECTIONS
+            for i in range(self.num_layers)
+            for part in ("h", "c")
+        ]
+
+    def get_warm_state(self):
+        """The warm state as a dict name -> NumPy vector (`"warm"` only)."""
+        self._require_warm()
+        return {
+            f"{direction}_lstm_{i}_{part}": ops.convert_to_numpy(variable)
+            for (direction, i), pair in self.warm_states.items()
+            for part, variable in zip(("h", "c"), pair)
+        }
+
+    def set_warm_state(self, state):
+        """Set the warm state from a dict name -> vector.
+
+        Args:
+            state: dict with every name of `warm_state_names()`: `h`
+                vectors of size `output_dim`, `c` vectors of size `units`.
+
+        Raises:
+            ValueError: if the layer is not `initial_state="warm"`, or a
+                name is missing or unknown, or a vector has the wrong size.
+        """
+        self._require_warm()
+        names = self.warm_state_names()
+        missing = sorted(set(names) - set(state))
+        unknown = sorted(set(state) - set(names))
+        if missing or unknown:
+            raise ValueError(
+                "The warm state does not match this BiLM: missing "
+                f"{missing}, unknown {unknown}."
+            )
+        for (direction, i), pair in self.warm_states.items():
+            for part, variable in zip(("h", "c"), pair):
+                name = f"{direction}_lstm_{i}_{part}"
+                value = ops.convert_to_numpy(state[name])
+                if tuple(value.shape) != tuple(variable.shape):
+                    raise ValueError(
+                        f"Warm state {name!r} must have shape "
+                        f"{tuple(variable.shape)}. Received: {value.shape}"
+                    )
+                variable.assign(value.astype(variable.dtype))
+
+    def _require_warm(self):
+        if self.initial_state != "warm":
+            raise ValueError(
+                "This BiLM has no warm state: build it with "
+                f"initial_state='warm'. Received: {self.initial_state!r}"
+            )
+
     def _initial_state(self, direction, i, batch):
+        if self.initial_state == "warm":
+            return [
+                ops.broadcast_to(
+                    ops.cast(v, self.compute_dtype), (batch, v.shape[0])
+                )  # (batch, size)
+                for v in self.warm_states[(direction, i)]
+            ]
         if not self.stateful:
             return None
         return [
@@ -256,6 +365,7 @@ class BiLM(keras.layers.Layer):
                 "dropout": self.dropout,
                 "stateful": self.stateful,
                 "max_batch_size": self.max_batch_size,
+                "initial_state": self.initial_state,
             }
         )
         return config

@@ -83,6 +83,12 @@ class ELMo(keras.Model):
             original inference code does. Defaults to `False`.
         max_batch_size: int. Rows of stored state when `stateful`. Defaults
             to `128`.
+        initial_state: str. What each sentence starts from when not
+            `stateful`: `"zeros"`, or `"warm"`, one fixed state read from a
+            warm-up text (`keras_elmo.models.warm_state`; `from_preset`
+            loads the preset's `warm_state.npz`, or use `set_warm_state`).
+            Either way a sentence's vectors do not depend on its batch.
+            Defaults to `"zeros"`.
         **kwargs: other `keras.Model` arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -142,6 +148,7 @@ class ELMo(keras.Model):
         dropout=0.0,
         stateful=False,
         max_batch_size=128,
+        initial_state="zeros",
         **kwargs,
     ):
         # Not Keras's "el_mo", "el_mo_1", ...: the variable paths (which
@@ -168,6 +175,7 @@ class ELMo(keras.Model):
         self.dropout = float(dropout)
         self.stateful = bool(stateful)
         self.max_batch_size = int(max_batch_size)
+        self.initial_state = initial_state
         if self.projection_dim > self.lstm_units:
             # bilm-tf projects the LSTM state only down, never up.
             raise ValueError(
@@ -208,6 +216,7 @@ class ELMo(keras.Model):
             dropout=self.dropout,
             stateful=self.stateful,
             max_batch_size=self.max_batch_size,
+            initial_state=self.initial_state,
             dtype=self.dtype_policy,
             name="bilm",
         )
@@ -256,6 +265,22 @@ class ELMo(keras.Model):
     def reset_states(self):
         """Zero the LSTM states carried between batches (`stateful=True`)."""
         self.bilm.reset_states()
+
+    def set_warm_state(self, state):
+        """Set the warm initial state (`initial_state="warm"`).
+
+        Args:
+            state: dict name -> vector, as
+                `keras_elmo.models.warm_state.compute_warm_state` or
+                `keras_elmo.presets.read_warm_state` give.
+
+        Example:
+
+        ```python
+        model.set_warm_state(compute_warm_state(model, warm_up_sentences))
+        ```
+        """
+        self.bilm.set_warm_state(state)
 
     @classmethod
     def from_preset(cls, handle, load_weights=True, **kwargs):
@@ -344,6 +369,8 @@ class ELMo(keras.Model):
         model = cls(**{**preset.config(), **kwargs})
         if load_weights:
             load_bilm_weights(model, preset.weights_file)
+            if model.initial_state == "warm":
+                model.set_warm_state(preset.warm_state())
         return model
 
     def save_to_preset(
@@ -486,6 +513,7 @@ class ELMo(keras.Model):
                 "dropout": self.dropout,
                 "stateful": self.stateful,
                 "max_batch_size": self.max_batch_size,
+                "initial_state": self.initial_state,
             }
         )
         return config

@@ -167,7 +167,9 @@ class ELMoEmbedding(keras.layers.Layer):
         return cls(ELMo.from_bilm_hdf5(options_file, weight_file), **kwargs)
 
     @classmethod
-    def from_preset(cls, handle, load_weights=True, **kwargs):
+    def from_preset(
+        cls, handle, load_weights=True, initial_state="zeros", **kwargs
+    ):
         """An `ELMoEmbedding` of a preset's biLM and trained layer mix.
 
         A preset's `layer_mix.json` (a mix trained for the `elmo` output)
@@ -178,6 +180,9 @@ class ELMoEmbedding(keras.layers.Layer):
                 `ELMo.from_preset`).
             load_weights: bool. Load the trained biLM (and mix). Defaults
                 to `True`.
+            initial_state: str. The biLM's initial state, `"zeros"` or
+                `"warm"` (the preset's `warm_state.npz`; see
+                `keras_elmo.ELMo`). Defaults to `"zeros"`.
             **kwargs: other `ELMoEmbedding` arguments.
 
         Example:
@@ -203,7 +208,9 @@ class ELMoEmbedding(keras.layers.Layer):
             )
         preset = resolve_preset(handle)
         layer = cls(
-            ELMo.from_preset_directory(preset, load_weights=load_weights),
+            ELMo.from_preset_directory(
+                preset, load_weights=load_weights, initial_state=initial_state
+            ),
             **kwargs,
         )
         mix = preset.layer_mix() if load_weights else None

@@ -17,9 +17,13 @@ from keras_elmo.presets.preset_directory import METADATA_FILE
 from keras_elmo.presets.preset_directory import MODEL_CARD_FILE
 from keras_elmo.presets.preset_directory import OPTIONS_FILE
 from keras_elmo.presets.preset_directory import VOCABULARY_FILE
+from keras_elmo.presets.preset_directory import WARM_STATE_FILE
+from keras_elmo.presets.preset_directory import WARM_UP_FILE
 from keras_elmo.presets.preset_directory import WEIGHTS_FILE
 from keras_elmo.presets.preset_directory import PresetDirectory
+from keras_elmo.presets.preset_directory import read_warm_state
 from keras_elmo.presets.preset_directory import write_preset
+from keras_elmo.presets.preset_directory import write_warm_state
 from keras_elmo.presets.preset_handles import builtin_preset_config
 from keras_elmo.presets.preset_handles import builtin_preset_metadata
 from keras_elmo.presets.preset_handles import cache_dir
@@ -37,12 +41,16 @@ __all__ = [
     "PresetDownloadError",
     "TIMEOUT_ENV",
     "VOCABULARY_FILE",
+    "WARM_STATE_FILE",
+    "WARM_UP_FILE",
     "WEIGHTS_FILE",
     "builtin_preset_config",
     "builtin_preset_metadata",
     "cache_dir",
     "download_file",
     "official_base_url",
+    "read_warm_state",
     "resolve_preset",
     "write_preset",
+    "write_warm_state",
 ]
