@@ -14,7 +14,6 @@ from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.training import trainer
 from keras_elmo.training.data import make_lm_dataset
 from keras_elmo.training.perplexity import evaluate_perplexity
-from tests.test_case import require_shared_fixtures
 from tests.training.tensorboard_test import read_scalars
 from tests.training.training_fixtures import FIXTURE_OPTIONS
 from tests.training.training_fixtures import FIXTURE_WEIGHTS
@@ -22,11 +21,6 @@ from tests.training.training_fixtures import TINY_OPTIONS
 from tests.training.training_fixtures import TRAIN_DATA
 from tests.training.training_fixtures import TRAIN_VOCABULARY
 from tests.training.training_fixtures import shared_run
-
-
-@pytest.fixture
-def fixtures():
-    require_shared_fixtures()
 
 
 def _character_ids(batch_size=4):
@@ -50,7 +44,7 @@ def test_commands_are_registered():
         assert name in commands
 
 
-def test_build_vocab(fixtures, tmp_path, capsys):
+def test_build_vocab(tmp_path, capsys):
     output = tmp_path / "vocab.txt"
     code = main(
         [
@@ -118,9 +112,7 @@ def _train_arguments(run_dir, *extra):
         ),
     ],
 )
-def test_train_bad_input_is_one_clear_line(
-    fixtures, tmp_path, capsys, extra, message
-):
+def test_train_bad_input_is_one_clear_line(tmp_path, capsys, extra, message):
     vocabulary = tmp_path / "vocab.txt"
     vocabulary.write_text("<S>\n</S>\nthe\n")
     options_file = tmp_path / "options.json"
@@ -140,7 +132,7 @@ def test_train_bad_input_is_one_clear_line(
 
 
 @pytest.mark.large
-def test_fine_tune_the_fixture_model(fixtures, tmp_path, monkeypatch):
+def test_fine_tune_the_fixture_model(tmp_path, monkeypatch):
     # bilm-tf's "restart": the converted fixture biLM continues training on
     # the fixture corpus. Its weights start equal to the fixture's (the
     # softmax, absent from the file, starts fresh) and change.

@@ -3,14 +3,14 @@
 import math
 import runpy
 
+from tests.fixtures.generated import generated_model_dir
 from tests.test_case import REPO_ROOT
-from tests.test_case import shared_fixtures_dir
 
 EXAMPLE = REPO_ROOT / "examples" / "sentence_classification.py"
 
 
 def test_toy_run_with_original_weights(tmp_path, capsys):
-    fixtures = shared_fixtures_dir()
+    fixtures = generated_model_dir()
     main = runpy.run_path(str(EXAMPLE))["main"]
     result = main(
         [
@@ -29,7 +29,7 @@ def test_toy_run_with_original_weights(tmp_path, capsys):
 
 
 def test_tsv_input_and_model_directory(tmp_path):
-    fixtures = shared_fixtures_dir()
+    fixtures = generated_model_dir()
     model_dir = tmp_path / "model"
     model_dir.mkdir()
     (model_dir / "options.json").write_bytes(

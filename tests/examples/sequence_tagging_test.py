@@ -3,14 +3,14 @@
 import math
 import runpy
 
+from tests.fixtures.generated import generated_model_dir
 from tests.test_case import REPO_ROOT
-from tests.test_case import shared_fixtures_dir
 
 EXAMPLE = REPO_ROOT / "examples" / "sequence_tagging.py"
 
 
 def test_toy_run_with_original_weights(capsys):
-    fixtures = shared_fixtures_dir()
+    fixtures = generated_model_dir()
     main = runpy.run_path(str(EXAMPLE))["main"]
     result = main(
         [

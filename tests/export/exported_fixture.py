@@ -1,6 +1,7 @@
 """What the export and serving tests share: the model, one export, oracles.
 
-The shared bilm-tf fixture model is exported once per test session (a
+A generated model with the bilm-tf test model's architecture
+(`tests.fixtures.generated`) is exported once per test session (a
 stateful load, so the export's stateless copy is exercised too) and reused
 by `tests/export` and `tests/serving`. Expected outputs come from the Keras
 model directly (`ELMo` call + `remove_sentence_markers`, the `elmo` mix and
@@ -17,14 +18,13 @@ import sys
 import tempfile
 
 import numpy as np
-import pytest
 import tensorflow as tf
 
 from keras_elmo.export.saved_model import export_saved_model
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.sentence_markers import remove_sentence_markers
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
-from tests.test_case import SHARED_FIXTURES
+from tests.fixtures.generated import generated_model_dir
 
 MODEL_NAME = "elmo"
 ATOL = 1e-5
@@ -45,20 +45,15 @@ SENTENCE_CASES = {
 }
 
 
-def require_fixtures():
-    """Skip the calling test when `../shared/fixtures/bilm_tf` is absent."""
-    if not SHARED_FIXTURES.is_dir():
-        pytest.skip(
-            "../shared/fixtures/bilm_tf not found: the export tests use the "
-            "shared bilm-tf fixture model"
-        )
-    return SHARED_FIXTURES
+def model_files():
+    """Directory of the generated model's `options.json`, `lm_weights.hdf5`."""
+    return generated_model_dir()
 
 
 @functools.cache
 def fixture_model(stateful=False):
-    """The shared bilm-tf fixture as an `ELMo` (cached; do not mutate)."""
-    directory = require_fixtures()
+    """The generated fixture model as an `ELMo` (cached; do not mutate)."""
+    directory = model_files()
     return ELMo.from_bilm_hdf5(
         directory / "options.json",
         directory / "lm_weights.hdf5",
@@ -69,7 +64,6 @@ def fixture_model(stateful=False):
 @functools.cache
 def exported_model_base():
     """Base path holding version 1 of the fixture model's SavedModel."""
-    require_fixtures()
     base = tempfile.mkdtemp(prefix="keras_elmo_export_test_")
     atexit.register(shutil.rmtree, base, ignore_errors=True)
     export_base = os.path.join(base, MODEL_NAME)

@@ -34,8 +34,8 @@ from tests.export.exported_fixture import assert_outputs_match
 from tests.export.exported_fixture import exported_version_dir
 from tests.export.exported_fixture import fixture_model
 from tests.export.exported_fixture import keras_reference
+from tests.export.exported_fixture import model_files
 from tests.export.exported_fixture import padded_tokens
-from tests.export.exported_fixture import require_fixtures
 from tests.export.exported_fixture import run_fresh_python
 from tests.export.exported_fixture import split_sentence
 
@@ -438,7 +438,7 @@ def test_trained_layer_mix_and_custom_tokenizer():
 
 
 def test_elmo_embedding_exports_its_bilm_and_trained_mix():
-    directory = require_fixtures()
+    directory = model_files()
     embedding = ELMoEmbedding.from_bilm_hdf5(
         directory / "options.json", directory / "lm_weights.hdf5"
     )

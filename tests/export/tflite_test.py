@@ -26,7 +26,7 @@ from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
 from tests.export.exported_fixture import assert_outputs_match
 from tests.export.exported_fixture import fixture_model
 from tests.export.exported_fixture import keras_reference
-from tests.export.exported_fixture import require_fixtures
+from tests.fixtures.generated import SENTENCE_BATCHES
 
 # quantization -> (max abs error vs Keras, largest file size in bytes).
 BOUNDS = {
@@ -37,11 +37,8 @@ BOUNDS = {
 
 
 def _sentence_batches():
-    directory = require_fixtures()
-    with open(directory / "lm_embeddings_sentences.json") as handle:
-        sentences = json.load(handle)
-    first = [s.split() for s in sentences[0][:8]]  # batch 8
-    second = [s.split() for s in sentences[1][:3]] + [[]]  # batch 4
+    first = [s.split() for s in SENTENCE_BATCHES[0][:8]]  # batch 8
+    second = [s.split() for s in SENTENCE_BATCHES[1][:3]] + [[]]  # batch 4
     return [[["Hello", "world", "!"]], first, second]
 
 

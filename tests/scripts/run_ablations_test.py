@@ -9,7 +9,7 @@ import pytest
 from scripts import ablation_data
 from scripts import ablation_models
 from scripts import run_ablations
-from tests.test_case import shared_fixtures_dir
+from tests.fixtures.generated import generated_model_dir
 
 POLARITY = [
     ("positive", "a fine and moving film ."),
@@ -42,7 +42,7 @@ def write_toy_tasks(root):
 
 
 def test_ablation_table_on_a_tiny_subset(tmp_path):
-    fixtures = shared_fixtures_dir()
+    fixtures = generated_model_dir()
     write_toy_tasks(tmp_path / "data")
     argv = [
         "--options", str(fixtures / "options.json"),
@@ -121,7 +121,7 @@ def test_ablation_table_on_a_tiny_subset(tmp_path):
 def test_cached_layers_equal_the_embedder(tmp_path):
     from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 
-    fixtures = shared_fixtures_dir()
+    fixtures = generated_model_dir()
     options = fixtures / "options.json"
     weights = fixtures / "lm_weights.hdf5"
     sentences = [["a", "fine", "film"], ["dull"], ["so", "very", "slow", "."]]
@@ -148,7 +148,7 @@ def test_cached_layers_mixed_equal_a_frozen_elmo_embedding(tmp_path):
     from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
     from keras_elmo.models.elmo_embedding import ELMoEmbedding
 
-    fixtures = shared_fixtures_dir()
+    fixtures = generated_model_dir()
     options = fixtures / "options.json"
     weights = fixtures / "lm_weights.hdf5"
     sentences = [["a", "fine", "film"], ["dull"], ["so", "very", "slow", "."]]

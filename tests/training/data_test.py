@@ -18,7 +18,8 @@ from keras_elmo.training.data import NO_TARGET
 from keras_elmo.training.data import count_tokens
 from keras_elmo.training.data import make_lm_dataset
 from keras_elmo.utils.files import list_files
-from tests.test_case import shared_fixtures_dir
+from tests.fixtures.generated import CORPUS_STREAM_TOKENS
+from tests.fixtures.generated import generated_corpus_dir
 
 # ids:      0      1       2        3      4      5      6
 VOCABULARY = ["<S>", "</S>", "<UNK>", "the", "cat", "sat", "dog"]
@@ -357,10 +358,10 @@ class TestRowContinuity:
             )
 
 
-class TestBilmTfTrainingFixture:
+class TestGeneratedTrainingCorpus:
     @pytest.fixture
     def train(self):
-        return shared_fixtures_dir() / "train"
+        return generated_corpus_dir()
 
     @pytest.mark.parametrize("row_continuity", [False, True])
     def test_fixture_corpus(self, train, row_continuity):
@@ -377,7 +378,8 @@ class TestBilmTfTrainingFixture:
         total = count_tokens(train / "data.txt")
         with open(train / "data.txt", encoding="utf-8") as f:
             lines = [line.split() for line in f if line.strip()]
-        assert total == sum(len(words) + 2 for words in lines) == 144
+        assert total == sum(len(words) + 2 for words in lines)
+        assert total == CORPUS_STREAM_TOKENS
         if row_continuity:
             assert 0 < len(batches) <= total // 14
         else:
@@ -409,7 +411,7 @@ class TestBilmTfTrainingFixture:
             unk_targets += int(np.sum(next_ids == 2))
             if not row_continuity:
                 assert tokens == expected[: len(tokens)]
-        # The fixture vocabulary keeps only words seen twice: some targets
+        # The corpus vocabulary keeps only words seen twice: some targets
         # are <UNK>.
         assert unk_targets > 0
 

@@ -24,7 +24,6 @@ from keras_elmo.training.data import make_lm_dataset
 from tests.fixtures.make_tiny_elmo import write_tiny_elmo
 from tests.test_case import REPO_ROOT
 from tests.test_case import TestCase
-from tests.test_case import require_shared_fixtures
 from tests.training.training_fixtures import TRAIN_DATA
 from tests.training.training_fixtures import TRAIN_VOCABULARY
 from tests.training.training_fixtures import python
@@ -178,7 +177,6 @@ class MirroredStrategyTest(TestCase):
         # computed without any strategy. Without the division of each
         # replica's loss by the number of replicas the step would be twice
         # as long.
-        require_shared_fixtures()
         directory = self.get_temp_dir()
         corpus = os.path.join(directory, "corpus.txt")
         with open(corpus, "w") as f:
@@ -269,7 +267,6 @@ class MirroredStrategyTest(TestCase):
 @pytest.mark.large
 class MultiWorkerMirroredStrategyTest(TestCase):
     def test_two_workers_train_and_the_chief_exports(self):
-        require_shared_fixtures()
         directory = self.get_temp_dir()
         options_file, _ = write_tiny_elmo(
             os.path.join(directory, "init"), seed=0, n_layers=1, n_highway=1

@@ -19,7 +19,6 @@ from keras_elmo.training.checkpoints import training_checkpoint
 from keras_elmo.training.data import make_lm_dataset
 from tests.test_case import REPO_ROOT
 from tests.test_case import TestCase
-from tests.test_case import require_shared_fixtures
 from tests.training.tensorboard_test import read_scalars
 from tests.training.training_fixtures import TINY_OPTIONS
 from tests.training.training_fixtures import TRAIN_DATA
@@ -174,7 +173,6 @@ def _wait_for(path, process, timeout=TIMEOUT_SECONDS):
 @pytest.mark.large
 class ResumeAfterSigkillTest(TestCase):
     def test_sigkill_then_restart_resumes_from_the_saved_step(self):
-        require_shared_fixtures()
         directory = self.get_temp_dir()
         options_file = os.path.join(directory, "options.json")
         with open(options_file, "w") as f:

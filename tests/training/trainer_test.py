@@ -9,7 +9,6 @@ import pytest
 from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.training.trainer import train_language_model
 from tests.test_case import TestCase
-from tests.test_case import require_shared_fixtures
 from tests.training.training_fixtures import SHARED_RUN
 from tests.training.training_fixtures import TINY_OPTIONS
 from tests.training.training_fixtures import TRAIN_DATA
@@ -103,7 +102,6 @@ class TrainLanguageModelTest(TestCase):
 class TrainerErrorsTest(TestCase):
     def setUp(self):
         super().setUp()
-        require_shared_fixtures()
         self.output_dir = os.path.join(self.get_temp_dir(), "run")
 
     def train(self, **kwargs):
