@@ -28,28 +28,54 @@ import tensorflow as tf
 
 import keras_elmo
 
-TOY_TRAIN = [
-    "The/DET cat/NOUN sat/VERB on/ADP the/DET mat/NOUN ./.",
-    "A/DET dog/NOUN barked/VERB at/ADP the/DET postman/NOUN ./.",
-    "She/PRON reads/VERB old/ADJ books/NOUN ./.",
-    "They/PRON walked/VERB slowly/ADV to/ADP the/DET river/NOUN ./.",
-    "He/PRON bought/VERB two/NUM red/ADJ apples/NOUN ./.",
-    "The/DET old/ADJ man/NOUN and/CONJ the/DET sea/NOUN ./.",
-    "We/PRON will/VERB sing/VERB a/DET song/NOUN ./.",
-    "Birds/NOUN fly/VERB south/ADV in/ADP winter/NOUN ./.",
-]
-TOY_TEST = [
-    "The/DET dog/NOUN sat/VERB on/ADP a/DET mat/NOUN ./.",
-    "She/PRON bought/VERB red/ADJ books/NOUN ./.",
+# Toy data: sentences built from a small tagged lexicon and templates.
+# The test sentences use words held out of training for every open class
+# (nouns, verbs, adjectives, adverbs), where only what the biLM learned
+# about words from its unlabelled pretraining text can help.
+LEXICON = {
+    "DET": (["the", "a", "this", "every"], ["that"]),
+    "NOUN": (
+        ["cat", "dog", "man", "river", "book", "song", "garden"],
+        ["horse", "letter"],
+    ),
+    "VERB": (
+        ["saw", "liked", "found", "painted", "watched", "heard"],
+        ["kicked", "followed"],
+    ),
+    "ADJ": (["old", "red", "small", "quiet", "happy"], ["green", "tiny"]),
+    "ADV": (["slowly", "quietly", "happily", "often"], ["loudly", "rarely"]),
+    "ADP": (["near", "under", "with", "behind"], ["beside"]),
+    "PRON": (["she", "he", "they", "we"], ["you"]),
+    ".": (["."], ["."]),
+}  # tag: (training words, test-only words)
+TEMPLATES = [
+    "DET ADJ NOUN VERB DET NOUN .",
+    "PRON VERB DET NOUN ADV .",
+    "DET NOUN VERB ADP DET ADJ NOUN .",
+    "PRON ADV VERB DET ADJ NOUN .",
+    "DET NOUN ADP DET NOUN VERB PRON .",
 ]
 
 
-def parse_toy(lines):
-    """`word/TAG word/TAG` lines -> list of `(tokens, tags)`."""
-    return [
-        tuple(zip(*(pair.rsplit("/", 1) for pair in line.split())))
-        for line in lines
-    ]
+def toy_data(num_train=80, num_test=20):
+    """`(train, test)` lists of `(tokens, tags)` from the toy lexicon."""
+    import random
+
+    rng = random.Random(0)
+
+    def sentence(test):
+        tags = rng.choice(TEMPLATES).split()
+        tokens = []
+        for tag in tags:
+            seen, held_out = LEXICON[tag]
+            # Test sentences: each word held out of training half the time.
+            words = held_out if test and rng.random() < 0.5 else seen
+            tokens.append(rng.choice(words))
+        return tuple(tokens), tuple(tags)
+
+    train = [sentence(test=False) for _ in range(num_train)]
+    test = [sentence(test=True) for _ in range(num_test)]
+    return train, test
 
 
 def read_conll(path):
@@ -124,6 +150,70 @@ def make_dataset(examples, tag_index, batch_size, shuffle=False):
     return dataset.padded_batch(batch_size)
 
 
+def build_baseline_model(vocabulary_size, num_tags, lstm_units=64):
+    """The no-ELMo baseline: word embeddings learned from the task data.
+
+    Word ids (0 = padding, 1 = a word not seen in training) -> embedding
+    -> BiLSTM -> softmax per token.
+    """
+    word_ids = keras.Input(shape=(None,), dtype="int32", name="word_ids")
+    vectors = keras.layers.Embedding(vocabulary_size, 100, mask_zero=True)(
+        word_ids
+    )  # (batch, tokens, 100)
+    x = keras.layers.Dropout(0.5)(vectors)
+    states = keras.layers.Bidirectional(
+        keras.layers.LSTM(lstm_units, return_sequences=True)
+    )(x)  # (batch, tokens, 2 * lstm_units)
+    states = keras.layers.Dropout(0.5)(states)
+    probabilities = keras.layers.Dense(num_tags, activation="softmax")(states)
+    model = keras.Model(word_ids, probabilities)
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        weighted_metrics=["accuracy"],
+    )
+    return model
+
+
+def make_baseline_dataset(
+    examples, vocabulary, tag_index, batch_size, shuffle=False
+):
+    """(word ids, tag ids, weights) batches, padded per batch."""
+    words = tf.ragged.constant(
+        [[vocabulary.get(w, 1) for w in tokens] for tokens, _ in examples],
+        tf.int32,
+    )
+    tags = tf.ragged.constant(
+        [[tag_index[t] for t in tags] for _, tags in examples], tf.int32
+    )
+    dataset = tf.data.Dataset.from_tensor_slices((words, tags))
+    if shuffle:
+        dataset = dataset.shuffle(len(examples), seed=0)
+    dataset = dataset.map(lambda w, t: (w, t, tf.ones_like(t, "float32")))
+    return dataset.padded_batch(batch_size)
+
+
+def predict_in_batches(model, batches):
+    """Per-sentence tag probabilities; batches may differ in width."""
+    predictions = []
+    for batch in batches:
+        inputs = batch[0] if isinstance(batch, tuple) else batch
+        predictions.extend(np.asarray(model.predict_on_batch(inputs)))
+    return predictions
+
+
+def token_accuracies(predictions, examples, tag_index, seen):
+    """Token accuracy overall and on words not seen in training."""
+    correct, unseen = [], []
+    for probabilities, (tokens, tags) in zip(predictions, examples):
+        for position, (token, tag) in enumerate(zip(tokens, tags)):
+            right = int(np.argmax(probabilities[position])) == tag_index[tag]
+            correct.append(right)
+            if token not in seen:
+                unseen.append(right)
+    return float(np.mean(correct)), float(np.mean(unseen or [np.nan]))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -137,7 +227,7 @@ def main(argv=None):
     parser.add_argument("--train", help="CoNLL file (default: toy data)")
     parser.add_argument("--test", help="CoNLL file (default: toy data)")
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--save", help="write the trained model (.keras)")
     parser.add_argument(
         "--run-eagerly",
@@ -148,10 +238,13 @@ def main(argv=None):
     if bool(args.options) != bool(args.weights):
         parser.error("--options and --weights go together")
 
-    train = read_conll(args.train) if args.train else parse_toy(TOY_TRAIN)
-    test = read_conll(args.test) if args.test else parse_toy(TOY_TEST)
+    toy_train, toy_test = toy_data()
+    train = read_conll(args.train) if args.train else toy_train
+    test = read_conll(args.test) if args.test else toy_test
     tag_names = sorted({tag for _, tags in train + test for tag in tags})
     tag_index = {tag: i for i, tag in enumerate(tag_names)}
+    seen = {token for tokens, _ in train for token in tokens}
+    vocabulary = {token: i for i, token in enumerate(sorted(seen), start=2)}
 
     keras.utils.set_random_seed(0)
     model = build_model(
@@ -161,18 +254,53 @@ def main(argv=None):
         make_dataset(train, tag_index, args.batch_size, shuffle=True),
         epochs=args.epochs,
         shuffle=False,  # the dataset reshuffles itself every epoch
-        verbose=2,
+        verbose=0,
     )
-    test_data = make_dataset(test, tag_index, args.batch_size)
-    _, token_accuracy = model.evaluate(test_data, verbose=0)
-    print(f"test token accuracy: {token_accuracy:.3f}")
+    predictions = predict_in_batches(
+        model, make_dataset(test, tag_index, args.batch_size)
+    )
+    elmo_accuracy = token_accuracies(predictions, test, tag_index, seen)
+
+    keras.utils.set_random_seed(0)
+    baseline = build_baseline_model(len(vocabulary) + 2, len(tag_names))
+    baseline.fit(
+        make_baseline_dataset(
+            train, vocabulary, tag_index, args.batch_size, shuffle=True
+        ),
+        epochs=args.epochs,
+        shuffle=False,
+        verbose=0,
+    )
+    baseline_predictions = predict_in_batches(
+        baseline,
+        make_baseline_dataset(test, vocabulary, tag_index, args.batch_size),
+    )
+    baseline_accuracy = token_accuracies(
+        baseline_predictions, test, tag_index, seen
+    )
+    test_tokens = [t for tokens, _ in test for t in tokens]
+    num_unseen = sum(t not in seen for t in test_tokens)
+    print(
+        f"test token accuracy ({len(test_tokens)} tokens, {num_unseen} of "
+        "them words not in the training data):"
+    )
+    for name, (overall, unseen) in [
+        ("ELMo + BiLSTM", elmo_accuracy),
+        ("no ELMo (word embeddings)", baseline_accuracy),
+    ]:
+        print(f"  {name:<27} {overall:.3f}   on those: {unseen:.3f}")
     tokens = test[0][0]
-    probabilities = model.predict(tf.constant([" ".join(tokens)]), verbose=0)
-    predicted = np.argmax(probabilities[0], axis=-1)
+    predicted = np.argmax(predictions[0], axis=-1)
     print(" ".join(f"{w}/{tag_names[t]}" for w, t in zip(tokens, predicted)))
     if args.save:
         model.save(args.save)
-    return {"test_accuracy": float(token_accuracy), "tags": tag_names}
+    return {
+        "test_accuracy": elmo_accuracy[0],
+        "unseen_word_accuracy": elmo_accuracy[1],
+        "baseline_accuracy": baseline_accuracy[0],
+        "baseline_unseen_word_accuracy": baseline_accuracy[1],
+        "tags": tag_names,
+    }
 
 
 if __name__ == "__main__":
