@@ -142,8 +142,7 @@ class WarmStateTest(TestCase):
         expected = _layers(self.warm_model(), SENTENCES[:2])
         top = np.asarray(layer(ids))
         self.assertAllClose(top[0, :4], expected[0][-1], atol=1e-6, rtol=0)
-        config = layer.get_config()
-        self.assertEqual(config["initial_state"], "warm")
+        self.assertEqual(layer.elmo.initial_state, "warm")
 
     def test_warm_state_file_round_trip_and_errors(self):
         state = compute_warm_state(_load(self.directory), WARM_UP)
