@@ -86,7 +86,9 @@ def load_elmo(args):
     return keras_elmo.ELMoEmbedding.from_preset(args.model, **kwargs)
 
 
-def build_model(elmo, num_classes, lstm_units=64, run_eagerly=False):
+def build_model(
+    elmo, num_classes, lstm_units=64, learning_rate=3e-3, run_eagerly=False
+):
     """Strings -> ELMo -> BiLSTM -> mean over real tokens -> softmax."""
     sentences = keras.Input(shape=(), dtype="string", name="sentences")
     vectors = elmo(sentences)  # (batch, tokens, dim); carries the mask
@@ -100,7 +102,7 @@ def build_model(elmo, num_classes, lstm_units=64, run_eagerly=False):
     )
     model = keras.Model(sentences, probabilities)
     model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
+        optimizer=keras.optimizers.Adam(learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
         run_eagerly=run_eagerly,
@@ -108,7 +110,9 @@ def build_model(elmo, num_classes, lstm_units=64, run_eagerly=False):
     return model
 
 
-def build_baseline_model(vocabulary_size, num_classes, lstm_units=64):
+def build_baseline_model(
+    vocabulary_size, num_classes, lstm_units=64, learning_rate=3e-3
+):
     """The same head on word embeddings learned from the training data.
 
     The no-ELMo baseline: word ids (0 = padding, 1 = a word not seen in
@@ -128,7 +132,7 @@ def build_baseline_model(vocabulary_size, num_classes, lstm_units=64):
     )
     model = keras.Model(word_ids, probabilities)
     model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
+        optimizer=keras.optimizers.Adam(learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -159,6 +163,7 @@ def main(argv=None):
     parser.add_argument("--test", help="TSV file (default: toy data)")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--save", help="write the trained model (.keras)")
     parser.add_argument(
         "--run-eagerly",
@@ -199,7 +204,10 @@ def main(argv=None):
 
     keras.utils.set_random_seed(0)
     model = build_model(
-        load_elmo(args), len(classes), run_eagerly=args.run_eagerly
+        load_elmo(args),
+        len(classes),
+        learning_rate=args.learning_rate,
+        run_eagerly=args.run_eagerly,
     )
     model.fit(
         x_train,
@@ -212,7 +220,9 @@ def main(argv=None):
     elmo_accuracy = accuracies(model.predict(x_test, verbose=0))
 
     keras.utils.set_random_seed(0)
-    baseline = build_baseline_model(len(vocabulary) + 2, len(classes))
+    baseline = build_baseline_model(
+        len(vocabulary) + 2, len(classes), learning_rate=args.learning_rate
+    )
     baseline.fit(
         word_id_arrays([s for _, s in train], vocabulary),
         y_train,

@@ -1,7 +1,8 @@
 """The runnable code blocks of the Markdown docs, and a page runner.
 
 Every fenced ```python and ```bash / ```sh / ```shell block of the pages
-listed by `doc_pages` is run in CI, in order per page: the python blocks of
+listed by `doc_pages` (README.md, docs/*.md, examples/README.md and the
+model cards) is run in CI, in order per page: the python blocks of
 a page share one namespace (one interpreter), the shell blocks run with
 `bash -e -o pipefail`, and all of them run in one scratch working directory
 per page. A block whose line right before the opening fence is
@@ -64,6 +65,9 @@ class Block:
 def doc_pages(repo_root):
     """The pages whose blocks run: README, docs, examples, model cards.
 
+    The model cards are `saved_models/*/README.md` and the shipped presets'
+    `keras_elmo/presets/*/README.md`.
+
     Args:
         repo_root: str or Path. The repository root.
 
@@ -79,6 +83,8 @@ def doc_pages(repo_root):
     pages = [root / "README.md", root / "examples" / "README.md"]
     pages += sorted((root / "docs").glob("*.md"))
     pages += sorted((root / "saved_models").glob("*/README.md"))
+    # The model cards of the presets shipped in the package.
+    pages += sorted((root / "keras_elmo" / "presets").glob("*/README.md"))
     return [str(p.relative_to(root)) for p in pages if p.is_file()]
 
 
