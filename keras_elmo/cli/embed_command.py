@@ -90,8 +90,12 @@ def run(args):
         "batch_size": args.batch_size,
         "max_tokens_per_batch": args.max_tokens_per_batch,
     }
+    if args.initial_state != "zeros" and not args.model:
+        raise ValueError("--initial-state warm needs --model (a preset).")
     if args.model:
-        embedder = ELMoEmbedder.from_preset(args.model, **batching)
+        embedder = ELMoEmbedder.from_preset(
+            args.model, initial_state=args.initial_state, **batching
+        )
     else:
         embedder = ELMoEmbedder.from_bilm_hdf5(
             args.options, args.weights, **batching

@@ -120,6 +120,11 @@ def export_from_files(
             "`options_file` with `weight_file`. Received: "
             f"model={model!r}, options_file={options_file!r}"
         )
+    if initial_state != "zeros" and model is None:
+        raise ValueError(
+            "`initial_state='warm'` needs `model` (a preset with a "
+            f"warm_state.npz). Received: options_file={options_file!r}"
+        )
     if model is not None:
         if output is None:  # checked before the (long) load
             output = _default_output(format, str(model), quantization)

@@ -234,3 +234,33 @@ class BiLMWarmStateTest(TestCase):
         self.assertEqual(len(bilm.non_trainable_weights), 4)
         config = bilm.get_config()
         self.assertEqual(BiLM.from_config(config).initial_state, "warm")
+
+
+def test_embed_command_initial_state(tmp_path, capsys):
+    import h5py
+
+    from keras_elmo.cli.main import main
+
+    directory = _tiny_model_dir(tmp_path)
+    write_warm_state(
+        compute_warm_state(_load(directory), WARM_UP),
+        directory / "warm_state.npz",
+    )
+    text = tmp_path / "in.txt"
+    text.write_text("The cat sat .\nHello\n")
+    out = tmp_path / "out.hdf5"
+    argv = ["embed", str(text), str(out), "--model", str(directory)]
+    assert main(argv + ["--initial-state", "warm", "--no-progress"]) == 0
+    model = _load(directory, initial_state="warm")
+    model.set_warm_state(read_warm_state(directory / "warm_state.npz"))
+    with h5py.File(out, "r") as f:
+        np.testing.assert_allclose(
+            f["0"][()], _layers(model, [SENTENCES[0]])[0], atol=1e-6
+        )
+    options = ["--options", str(directory / "options.json")]
+    options += ["--weights", str(directory / "weights.hdf5")]
+    code = main(
+        ["embed", str(text), str(out), *options, "--initial-state", "warm"]
+    )
+    assert code != 0
+    assert "--initial-state warm needs --model" in capsys.readouterr().err
