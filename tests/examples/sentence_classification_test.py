@@ -24,8 +24,19 @@ def test_toy_run_with_original_weights(tmp_path, capsys):
     assert 0.0 <= result["test_accuracy"] <= 1.0
     assert math.isfinite(result["test_accuracy"])
     output = capsys.readouterr().out
-    assert "test accuracy:" in output
-    assert "a charming and moving story ." in output
+    assert "test accuracy (20 sentences, 8 with a word not in" in output
+    assert "no ELMo (word embeddings)" in output
+    assert 0.0 <= result["baseline_accuracy"] <= 1.0
+    assert "the story is tiresome and dreadful ." in output
+
+
+def test_toy_data_holds_out_words():
+    train, test = runpy.run_path(str(EXAMPLE))["toy_data"]()
+    assert (len(train), len(test)) == (60, 20)
+    seen = {token for _, sentence in train for token in sentence.split()}
+    unseen = [s for _, s in test if any(t not in seen for t in s.split())]
+    assert len(unseen) == 8
+    assert {label for label, _ in test} == {"negative", "positive"}
 
 
 def test_tsv_input_and_model_directory(tmp_path):
