@@ -77,6 +77,13 @@ def add_parser(subparsers):
         help="split lines on whitespace only, even if the model records a "
         "tokenizer",
     )
+    parser.add_argument(
+        "--initial-state",
+        choices=("zeros", "warm"),
+        default="zeros",
+        help="LSTM state each sentence starts from; warm: the --model "
+        "preset's warm_state.npz (docs/determinism.md). Default: zeros",
+    )
     parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(func=run, output="all")
 

@@ -65,6 +65,13 @@ def add_parser(subparsers):
         help="saved_model: longest sentence (serving_default) or token "
         "(tokens) in bytes, or 'none' (default: 65536)",
     )
+    parser.add_argument(
+        "--initial-state",
+        choices=("zeros", "warm"),
+        default="zeros",
+        help="LSTM state each sentence starts from; warm: the --model "
+        "preset's warm_state.npz (docs/determinism.md). Default: zeros",
+    )
     parser.set_defaults(func=run)
 
 
@@ -87,6 +94,7 @@ def run(args):
             weight_file=args.weights,
             version=args.version,
             quantization=args.quantization,
+            initial_state=args.initial_state,
             **limits,
         )
     except (FileExistsError, NotADirectoryError) as error:

@@ -53,6 +53,7 @@ def export_from_files(
     weight_file=None,
     version=None,
     quantization=None,
+    initial_state="zeros",
     **limits,
 ):
     """Load an ELMo from files and export it as a SavedModel or TFLite.
@@ -77,6 +78,9 @@ def export_from_files(
         weight_file: str or None. The original hdf5 weights.
         version: int or None. SavedModel version; `None` for the next one.
         quantization: None, `"dynamic"` or `"float16"`. TFLite only.
+        initial_state: str. `"zeros"`, or `"warm"`: the exported model
+            starts every sentence from the preset's `warm_state.npz`
+            (`model` only; see docs/determinism.md). Defaults to `"zeros"`.
         **limits: SavedModel only: `max_tokens_per_request`,
             `max_bytes_per_string` (see `export_saved_model`).
 
@@ -128,7 +132,7 @@ def export_from_files(
     if model is not None:
         if output is None:  # checked before the (long) load
             output = _default_output(format, str(model), quantization)
-        embedder = ELMoEmbedder.from_preset(model)
+        embedder = ELMoEmbedder.from_preset(model, initial_state=initial_state)
         elmo, layer_mix = embedder.model, embedder.layer_mix
         text_tokenizer = embedder.text_tokenizer
     else:

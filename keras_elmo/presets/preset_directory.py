@@ -56,6 +56,8 @@ OPTIONAL_FILES = (
     LAYER_MIX_FILE,
     TEXT_TOKENIZER_FILE,
     MODEL_CARD_FILE,
+    WARM_STATE_FILE,
+    WARM_UP_FILE,
 )
 
 
@@ -163,6 +165,10 @@ class PresetDirectory:
         """The preset's `TextTokenizer` (`text_tokenizer.json`), or None."""
         path = self.file(TEXT_TOKENIZER_FILE, required=False)
         return None if path is None else TextTokenizer.from_file(path)
+
+    def warm_state(self):
+        """The warm initial state (`read_warm_state` of `warm_state.npz`)."""
+        return read_warm_state(self.file(WARM_STATE_FILE))
 
     def has_softmax(self):
         """Whether the weights include a language model's softmax."""
