@@ -14,6 +14,9 @@ from tests.test_case import REPO_ROOT
 
 # Test file -> the original output it compares with.
 PARITY_TESTS = {
+    "tests/conversion/elmoformanylangs_parity_test.py": (
+        "the converted ELMoForManyLangs model vs its own outputs.hdf5"
+    ),
     "tests/models/elmo_test.py": (
         "ELMo vs bilm-tf's golden lm_embeddings_*.hdf5 (stateful and "
         "stateless, 1e-6)"
