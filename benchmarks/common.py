@@ -285,10 +285,13 @@ def matmul_probe(size=2048, dtype="float32", repeats=3, timer=None):
     """A callable returning the dense matmul FLOP/s measured when called.
 
     Each call times a chain of `repeats` products of `[size, size]`
-    matrices twice, once compiled by XLA and once as TensorFlow graph
-    kernels (oneDNN), on the same thread pools as the model, and returns
-    the faster rate: the machine's best dense matmul throughput, so that
-    a ratio against it is never flattered by a slow matmul path.
+    matrices with the matmuls of the Keras backend that runs the model,
+    on the same thread pools: on TensorFlow twice, compiled by XLA and as
+    graph kernels (oneDNN), keeping the faster rate; on JAX under
+    `jax.jit`; on PyTorch with `torch.matmul`. The result is the best
+    dense matmul throughput the model's own framework gets on this
+    machine, so that a ratio against it is never flattered by a slow
+    matmul path.
 
     Args:
         size: int. Matrix size.
@@ -304,6 +307,13 @@ def matmul_probe(size=2048, dtype="float32", repeats=3, timer=None):
     >>> probe = matmul_probe()
     >>> probe() / 1e9  # GFLOP/s
     """
+    import keras
+
+    backend = keras.config.backend()
+    if backend == "jax":
+        return _jax_matmul_probe(size, dtype, repeats, timer)
+    if backend == "torch":
+        return _torch_matmul_probe(size, dtype, repeats, timer)
     import tensorflow as tf
 
     a = tf.cast(tf.random.stateless_normal((size, size), (1, 2)), dtype)
@@ -339,6 +349,62 @@ def matmul_probe(size=2048, dtype="float32", repeats=3, timer=None):
     return probe
 
 
+def _best_rate(variants, size, repeats, timer):
+    timer = timer or time.perf_counter
+
+    def probe():
+        best = 0.0
+        for variant in variants:
+            start = timer()
+            variant()
+            seconds = timer() - start
+            best = max(best, repeats * 2 * size**3 / seconds)
+        return best
+
+    for variant in variants:
+        variant()  # warm-up and compile
+    return probe
+
+
+def _jax_matmul_probe(size, dtype, repeats, timer):
+    import jax
+    import jax.numpy as jnp
+
+    a = jax.random.normal(jax.random.PRNGKey(1), (size, size)).astype(dtype)
+    b = jax.random.normal(jax.random.PRNGKey(3), (size, size)) / size**0.5
+    b = b.astype(dtype)
+
+    @jax.jit
+    def products(a, b):
+        for _ in range(repeats):
+            a = jnp.matmul(a, b)  # (size, size)
+        return a[0, 0]
+
+    return _best_rate(
+        [lambda: products(a, b).block_until_ready()], size, repeats, timer
+    )
+
+
+def _torch_matmul_probe(size, dtype, repeats, timer):
+    import torch
+
+    generator = torch.Generator().manual_seed(1)
+    torch_dtype = getattr(torch, dtype)
+    a = torch.randn((size, size), generator=generator).to(torch_dtype)
+    b = (torch.randn((size, size), generator=generator) / size**0.5).to(
+        torch_dtype
+    )
+
+    def products():
+        x = a
+        with torch.no_grad():
+            for _ in range(repeats):
+                x = torch.matmul(x, b)  # (size, size)
+        return float(x[0, 0])
+
+    return _best_rate([products], size, repeats, timer)
+
+
 def timed_runs(run, repeats, timer, probe):
     """Time `run()` `repeats` times, with the matmul rate around each run.
 
@@ -366,15 +432,34 @@ def timed_runs(run, repeats, timer, probe):
 
 def run_to_completion(fn, inputs):
     """Call `fn(*inputs)` and wait for every output (NumPy conversion)."""
-    import numpy as np
-    import tensorflow as tf
+    import keras
 
-    for value in tf.nest.flatten(fn(*inputs)):
-        np.asarray(value)
+    for value in keras.tree.flatten(fn(*inputs)):
+        keras.ops.convert_to_numpy(value)
 
 
 def configure_threads(intra_op=None, inter_op=None):
-    """Set TensorFlow's thread pools (call before any op runs)."""
+    """Set the backend's thread pools (call before any op runs).
+
+    TensorFlow: intra- and inter-op pools. PyTorch: `torch.set_num_threads`
+    (intra-op). JAX (XLA:CPU) sizes its pool at start-up and is left as is.
+    """
+    import keras
+
+    backend = keras.config.backend()
+    if backend == "torch":
+        import torch
+
+        if intra_op:
+            torch.set_num_threads(intra_op)
+        if inter_op:
+            torch.set_num_interop_threads(inter_op)
+        return {
+            "intra_op": torch.get_num_threads(),
+            "inter_op": torch.get_num_interop_threads(),
+        }
+    if backend == "jax":
+        return {"intra_op": "xla default", "inter_op": "xla default"}
     import tensorflow as tf
 
     if intra_op:
@@ -399,9 +484,16 @@ def peak_rss_mb():
 
 def machine_info():
     """CPU model, cores, bf16 support and library versions, as a dict."""
+    from importlib import metadata
+
     import keras
     import numpy as np
-    import tensorflow as tf
+
+    def version(package):
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return None
 
     cpu, flags = platform.processor(), ""
     try:
@@ -422,7 +514,10 @@ def machine_info():
         "avx512_bf16": "avx512_bf16" in flags.split(),
         "amx": "amx_tile" in flags.split(),
         "python": platform.python_version(),
-        "tensorflow": tf.__version__,
+        "backend": keras.config.backend(),
+        "tensorflow": version("tensorflow"),
+        "jax": version("jax"),
+        "torch": version("torch"),
         "keras": keras.__version__,
         "numpy": np.__version__,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime(
@@ -449,13 +544,13 @@ def base_parser(description):
         "--intra-op-threads",
         type=int,
         default=0,
-        help="TensorFlow intra-op threads (0 = TensorFlow's default).",
+        help="Intra-op threads (0 = the backend's default).",
     )
     parser.add_argument(
         "--inter-op-threads",
         type=int,
         default=0,
-        help="TensorFlow inter-op threads (0 = TensorFlow's default).",
+        help="Inter-op threads (0 = the backend's default).",
     )
     parser.add_argument(
         "--repeats",

@@ -11,6 +11,13 @@ Usage (from the repository root):
     python benchmarks/inference.py
     python benchmarks/inference.py --presets small --batch-sizes 32 \
         --dtypes float32 --no-jit
+    python benchmarks/inference.py --backend jax --dtypes float32
+    python benchmarks/inference.py --backend torch --jit on  # torch.compile
+
+`--backend` picks the Keras backend (it sets `KERAS_BACKEND` before Keras
+is imported); the model runs the way a user's `predict_on_batch` (or
+`--api predict`: `predict`) runs it, compiled by default as `ELMo` is
+(`--jit auto`: XLA on TensorFlow, `jax.jit` on JAX, eager PyTorch).
 
 A "run" is one pass over the same `--sentences` sentences in batches of the
 batch size; the first pass is the warm-up (it also compiles every batch
@@ -20,12 +27,11 @@ including the `<S>`/`</S>` markers the model reads (padding is not counted:
 computing it is waste that bucketing avoids).
 """
 
+import os
+import sys
 import time
 
 if __package__ in (None, ""):
-    import os
-    import sys
-
     sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
 
 from benchmarks.common import base_parser
@@ -40,9 +46,30 @@ from benchmarks.common import machine_info
 from benchmarks.common import matmul_probe
 from benchmarks.common import median
 
+BACKENDS = ("tensorflow", "jax", "torch")
+
 
 def parse_args(argv=None):
     parser = base_parser(__doc__.splitlines()[0])
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="Keras backend (default: KERAS_BACKEND, else tensorflow).",
+    )
+    parser.add_argument(
+        "--jit",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="Compile the forward (XLA / jax.jit / torch.compile); auto is "
+        "ELMo's default for the backend.",
+    )
+    parser.add_argument(
+        "--api",
+        choices=["predict_on_batch", "predict"],
+        default="predict_on_batch",
+        help="The Keras call timed for each batch.",
+    )
     parser.add_argument(
         "--presets", nargs="+", default=["elmo_small_en", "elmo_original_en"]
     )
@@ -63,14 +90,33 @@ def parse_args(argv=None):
     parser.add_argument(
         "--no-jit",
         action="store_true",
-        help="Run the forward as a TensorFlow graph without XLA.",
+        help="Same as --jit off (on TensorFlow: a graph without XLA).",
     )
     parser.add_argument(
         "--no-bucket",
         action="store_true",
         help="Batch the sentences in corpus order instead of by length.",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.no_jit:
+        args.jit = "off"
+    return args
+
+
+def select_backend(backend):
+    """Set `KERAS_BACKEND` before Keras is imported; returns the backend."""
+    backend = backend or os.environ.get("KERAS_BACKEND", "tensorflow")
+    if "keras" in sys.modules:
+        import keras
+
+        if keras.config.backend() != backend:
+            raise ValueError(
+                f"Keras is already imported with the "
+                f"{keras.config.backend()!r} backend; cannot switch to "
+                f"--backend={backend}. Run the benchmark in a new process."
+            )
+    os.environ["KERAS_BACKEND"] = backend
+    return backend
 
 
 def _build_model(preset, dtype, seed, jit):
@@ -81,7 +127,8 @@ def _build_model(preset, dtype, seed, jit):
     keras.utils.set_random_seed(seed)
     policy = "mixed_bfloat16" if dtype == "bfloat16" else "float32"
     model = ELMo.from_preset(preset, load_weights=False, dtype=policy)
-    model.jit_compile = jit
+    if jit != "auto":
+        model.jit_compile = jit == "on"
     return model
 
 
@@ -98,6 +145,12 @@ def _bf16_error(model32, model16, char_ids):
     return error, error / float(np.abs(reference).max())
 
 
+def model_backend():
+    import keras
+
+    return keras.config.backend()
+
+
 def run_config(args, preset, batch_size, dtype, sentences, reference=None):
     """Time one configuration; returns the JSON record."""
     import numpy as np
@@ -106,8 +159,7 @@ def run_config(args, preset, batch_size, dtype, sentences, reference=None):
     from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
     from keras_elmo.presets import builtin_preset_config
 
-    jit = not args.no_jit
-    model = _build_model(preset, dtype, args.seed, jit)
+    model = _build_model(preset, dtype, args.seed, args.jit)
     flops = forward_flops_per_token(
         config_to_options(builtin_preset_config(preset))
     )
@@ -124,7 +176,10 @@ def run_config(args, preset, batch_size, dtype, sentences, reference=None):
     def one_pass():
         start = timer()
         for ids in char_ids:
-            outputs = model.predict_on_batch(ids)
+            if args.api == "predict":
+                outputs = model.predict(ids, batch_size=len(ids), verbose=0)
+            else:
+                outputs = model.predict_on_batch(ids)
             np.asarray(outputs["layers"])
         return timer() - start
 
@@ -155,7 +210,9 @@ def run_config(args, preset, batch_size, dtype, sentences, reference=None):
         "preset": preset,
         "batch_size": batch_size,
         "dtype": dtype,
-        "jit_compile": jit,
+        "backend": model_backend(),
+        "jit_compile": bool(model.jit_compile),
+        "api": args.api,
         "clock": args.clock,
         "bucketed": not args.no_bucket,
         "batches": len(char_ids),
@@ -188,6 +245,7 @@ def run_config(args, preset, batch_size, dtype, sentences, reference=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    select_backend(args.backend)
     threads = configure_threads(args.intra_op_threads, args.inter_op_threads)
     emit({"benchmark": "machine", **machine_info(), "threads": threads})
     sentences = corpus_sentences(20, 30)[: args.sentences]

@@ -9,6 +9,23 @@ from tests.test_case import require_shared_fixtures
 __all__ = ["SHARED_FIXTURES", "require_shared_fixtures"]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skip `tensorflow_only` tests under the JAX and PyTorch backends."""
+    backend = keras.config.backend()
+    if backend == "tensorflow":
+        return
+    for item in items:
+        marker = item.get_closest_marker("tensorflow_only")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else "TensorFlow API"
+            item.add_marker(
+                pytest.mark.skip(
+                    reason=f"TensorFlow-only ({reason}); "
+                    f"KERAS_BACKEND={backend}"
+                )
+            )
+
+
 @pytest.fixture(autouse=True)
 def reset_keras_state():
     """Give each test the float32 policy and the same random seed."""

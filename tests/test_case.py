@@ -64,12 +64,43 @@ def _split_call_kwargs(call_kwargs):
     return tensors, others
 
 
+def to_numpy(structure):
+    """`structure` with every backend tensor as a NumPy array.
+
+    `tf.test.TestCase`'s assertions call `np.array` on their arguments,
+    which fails on PyTorch tensors that require grad and is slow on JAX
+    arrays; Keras's conversion works on every backend.
+    """
+    return tree.map_structure(
+        lambda x: (
+            keras.ops.convert_to_numpy(x) if keras.ops.is_tensor(x) else x
+        ),
+        structure,
+    )
+
+
 class TestCase(tf.test.TestCase, parameterized.TestCase):
-    """Base class of keras_elmo tests: `tf.test.TestCase` + parameterized."""
+    """Base class of keras_elmo tests: `tf.test.TestCase` + parameterized.
+
+    The assertions accept tensors of any Keras backend.
+    """
 
     # `tf.test.TestCase.test_session` is a deprecated helper, not a test;
     # hide it from pytest collection.
     test_session = None
+
+    def assertAllClose(self, a, b, rtol=1e-6, atol=1e-6, msg=None):
+        super().assertAllClose(
+            to_numpy(a), to_numpy(b), rtol=rtol, atol=atol, msg=msg
+        )
+
+    def assertAllEqual(self, a, b, msg=None):
+        super().assertAllEqual(to_numpy(a), to_numpy(b), msg=msg)
+
+    def assertNotAllClose(self, a, b, rtol=1e-6, atol=1e-6, msg=None):
+        super().assertNotAllClose(
+            to_numpy(a), to_numpy(b), rtol=rtol, atol=atol, msg=msg
+        )
 
     def setUp(self):
         super().setUp()

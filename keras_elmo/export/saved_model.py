@@ -20,6 +20,8 @@ from keras_elmo.preprocessing.elmo_character_tokenizer import (
 from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
 from keras_elmo.utils.atomic import rename_no_replace
 from keras_elmo.utils.atomic import temporary_directory_beside
+from keras_elmo.utils.backend import EXPORT_ELSEWHERE
+from keras_elmo.utils.backend import require_tensorflow_backend
 from keras_elmo.version import __version__
 
 SIGNATURE_KEYS = ("serving_default", "tokens", "char_ids")
@@ -354,6 +356,10 @@ def export_saved_model(
     # tensorflow_model_server --model_name=elmo --model_base_path=/models/elmo
     ```
     """
+    require_tensorflow_backend(
+        "SavedModel export",
+        EXPORT_ELSEWHERE,
+    )
     export_base = os.path.abspath(os.fspath(export_base))
     _check_export_base(export_base)
     if version is not None:

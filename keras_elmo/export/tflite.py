@@ -7,6 +7,8 @@ import tensorflow as tf
 from keras_elmo.export.serving_outputs import export_parts
 from keras_elmo.export.serving_outputs import serving_outputs
 from keras_elmo.utils.atomic import atomic_path
+from keras_elmo.utils.backend import EXPORT_ELSEWHERE
+from keras_elmo.utils.backend import require_tensorflow_backend
 
 QUANTIZATIONS = (None, "dynamic", "float16")
 
@@ -29,6 +31,10 @@ def tflite_model_bytes(model, quantization=None, layer_mix=None):
     flatbuffer = tflite_model_bytes(model, quantization="float16")
     ```
     """
+    require_tensorflow_backend(
+        "TFLite export",
+        EXPORT_ELSEWHERE,
+    )
     if quantization not in QUANTIZATIONS:
         raise ValueError(
             f"`quantization` must be one of {QUANTIZATIONS}. Received: "

@@ -6,7 +6,8 @@ import json
 import os
 
 import h5py
-import tensorflow as tf
+import keras
+import numpy as np
 import tqdm
 
 from keras_elmo.conversion.elmoformanylangs import elmoformanylangs_tokenizer
@@ -23,9 +24,68 @@ from keras_elmo.presets.preset_directory import LAYER_MIX_FILE
 from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_handles import resolve_preset
 from keras_elmo.utils.atomic import atomic_path
+from keras_elmo.utils.backend import default_jit_compile
 from keras_elmo.utils.validation import check_positive_int
 
 OUTPUTS = ("all", "top", "average", "elmo")
+
+# A compiled forward (XLA, jax.jit) is specialised to one input shape, so
+# batches are padded to a few shapes: token positions up to the next of
+# these widths (at most 1/4 of padding past 32 positions), and rows up to a
+# power of two. Padding positions are masked: they change no output.
+_WIDTH_BUCKETS = (8, 16, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256)
+
+
+def bucket_width(width):
+    """The padded number of token positions for a batch `width` wide.
+
+    Args:
+        width: int. Token positions of the batch's longest sentence,
+            markers included.
+
+    Returns:
+        int >= `width`: the next bucket, or the next multiple of 64 past
+        the largest bucket.
+
+    Example:
+
+    >>> bucket_width(22)
+    24
+    """
+    for bucket in _WIDTH_BUCKETS:
+        if width <= bucket:
+            return bucket
+    return -(-width // 64) * 64
+
+
+def bucket_rows(rows, max_rows):
+    """`rows` rounded up to a power of two, at most `max(rows, max_rows)`.
+
+    Example:
+
+    >>> bucket_rows(5, 64)
+    8
+    """
+    return max(rows, min(1 << (rows - 1).bit_length(), max_rows))
+
+
+class _EmbedderForward(keras.Model):
+    """Character ids -> (every biLM layer, the layer mix), markers removed.
+
+    A Keras model so that `predict_on_batch` runs it compiled on every
+    backend (a TensorFlow graph with XLA, `jax.jit`, or eager PyTorch).
+    """
+
+    def __init__(self, elmo, layer_mix, **kwargs):
+        super().__init__(**kwargs)
+        self.elmo = elmo
+        self.layer_mix = layer_mix
+        self.built = True
+
+    def call(self, character_ids):
+        words = remove_sentence_markers(self.elmo(character_ids))
+        mixed = self.layer_mix(words["layers"], mask=words["mask"])
+        return words["layers"], mixed  # (b, L, t, dim), (b, t, dim)
 
 
 def _tokens(sentence, index, text_tokenizer):
@@ -121,6 +181,10 @@ class ELMoEmbedder:
             sentences, or `None`: strings are split on whitespace unless
             `embed_sentences(..., tokenize=True)`. `from_preset` passes the one
             recorded in the preset (`text_tokenizer.json`).
+        jit_compile: bool or `"auto"`. Compile the forward: XLA on
+            TensorFlow, `jax.jit` on JAX; `"auto"` picks the fastest
+            measured choice of the backend (`docs/performance.md`).
+            Defaults to `"auto"`.
 
     Example:
 
@@ -141,6 +205,7 @@ class ELMoEmbedder:
         max_tokens_per_batch=4096,
         tokenizer=None,
         text_tokenizer=None,
+        jit_compile="auto",
     ):
         if int(batch_size) < 1:
             raise ValueError(
@@ -176,17 +241,28 @@ class ELMoEmbedder:
                 f"the model reads {model.ids_per_token}."
             )
 
-        @tf.function(
-            input_signature=[
-                tf.TensorSpec([None, None, model.ids_per_token], tf.int32)
-            ]
+        if not layer_mix.built:
+            layer_mix.build((None, model.num_layers + 1, None, None))
+        self._forward = _EmbedderForward(
+            model, layer_mix, name="elmo_embedder_forward"
         )
-        def forward(character_ids):
-            words = remove_sentence_markers(model(character_ids))
-            mixed = self.layer_mix(words["layers"], mask=words["mask"])
-            return words["layers"], mixed, words["mask"]
+        if jit_compile == "auto":
+            jit_compile = default_jit_compile()
+        self.jit_compile = jit_compile
 
-        self._forward = forward
+    @property
+    def jit_compile(self):
+        """Whether the forward is compiled (XLA / jax.jit / torch.compile).
+
+        When it is, batches are padded to a few shapes (`bucket_width`,
+        `bucket_rows`) so that a file of sentences of every length compiles
+        a bounded number of programs.
+        """
+        return self._forward.jit_compile
+
+    @jit_compile.setter
+    def jit_compile(self, value):
+        self._forward.jit_compile = bool(value)
 
     @classmethod
     def from_preset(cls, handle, initial_state="zeros", **kwargs):
@@ -271,13 +347,27 @@ class ELMoEmbedder:
         """
         return cls(ELMo.from_bilm_hdf5(options_file, weight_file), **kwargs)
 
+    def _padded_width(self, width):
+        return bucket_width(width) if self.jit_compile else width
+
     def _embed_batch(self, token_lists, output):
         if self.tokenizer is not None:
             ids = self.tokenizer.batch_to_ids(token_lists)
         else:
             ids = batch_to_char_ids(token_lists, max_chars=self._max_chars)
-        layers, mixed, _ = self._forward(tf.constant(ids))
-        layers, mixed = layers.numpy(), mixed.numpy()
+        if self.jit_compile:
+            rows, width = ids.shape[:2]
+            width = bucket_width(width)
+            max_rows = min(self.batch_size, self.max_tokens_per_batch // width)
+            padded = np.zeros(
+                (bucket_rows(rows, max_rows), width, ids.shape[2]),
+                ids.dtype,
+            )  # all-zero ids are padding: masked, zero outputs
+            padded[:rows, :width] = ids
+            ids = padded
+        layers, mixed = self._forward.predict_on_batch(ids)
+        layers = keras.ops.convert_to_numpy(layers)  # (b, L, t, dim)
+        mixed = keras.ops.convert_to_numpy(mixed)  # (b, t, dim)
         results = []
         for row, tokens in enumerate(token_lists):
             n = len(tokens)
@@ -374,7 +464,7 @@ class ELMoEmbedder:
         # longest: close the batch before it would exceed the token budget.
         rows = []
         for i in order:
-            width = len(token_lists[i]) + 2
+            width = self._padded_width(len(token_lists[i]) + 2)
             if rows and (
                 len(rows) == batch_size
                 or (len(rows) + 1) * width > self.max_tokens_per_batch

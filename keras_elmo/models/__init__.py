@@ -1,9 +1,19 @@
-"""Keras models of ELMo."""
+"""Keras models of ELMo.
+
+`ELMoLanguageModel` (the pretraining task, TensorFlow-only) is imported on
+first access, so that the models of every backend import without
+TensorFlow.
+"""
 
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo_embedding import ELMoEmbedding
-from keras_elmo.models.elmo_language_model import ELMoLanguageModel
 from keras_elmo.models.sentence_markers import remove_sentence_markers
+from keras_elmo.utils.lazy_exports import lazy_exports
+
+# Public name -> module that defines it (imported on first access).
+_LAZY_EXPORTS = {
+    "ELMoLanguageModel": "keras_elmo.models.elmo_language_model",
+}
 
 __all__ = [
     "ELMo",
@@ -11,3 +21,5 @@ __all__ = [
     "ELMoLanguageModel",
     "remove_sentence_markers",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY_EXPORTS)

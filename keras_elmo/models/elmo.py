@@ -26,6 +26,7 @@ from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_handles import builtin_preset_config
 from keras_elmo.presets.preset_handles import builtin_preset_metadata
 from keras_elmo.presets.preset_handles import resolve_preset
+from keras_elmo.utils.backend import default_jit_compile
 from keras_elmo.utils.trainable import propagate_trainable
 
 
@@ -223,6 +224,9 @@ class ELMo(keras.Model):
         self.build((None, None, self.ids_per_token))
         # A frozen model reloaded from its config: freeze the sublayers too.
         propagate_trainable(self)
+        # Fast by default: `predict` and `predict_on_batch` compile with XLA
+        # (TensorFlow, JAX). Opt out with `model.jit_compile = False`.
+        self.jit_compile = default_jit_compile()
 
     def build(self, character_ids_shape):
         self.char_cnn.build(character_ids_shape)
@@ -233,6 +237,18 @@ class ELMo(keras.Model):
     def ids_per_token(self):
         """Width of `character_ids`: the characters (and the word id)."""
         return self.char_cnn.ids_per_token
+
+    def compile(self, *args, jit_compile="auto", **kwargs):
+        """`keras.Model.compile`, where `jit_compile="auto"` means XLA.
+
+        Keras's `"auto"` turns XLA off on CPU-only TensorFlow; for ELMo
+        XLA is the faster choice there too (`docs/performance.md`), so
+        `"auto"` resolves to `keras_elmo.utils.backend.default_jit_compile`
+        unless `run_eagerly=True`. Pass `jit_compile=False` to opt out.
+        """
+        if jit_compile == "auto" and not kwargs.get("run_eagerly"):
+            jit_compile = default_jit_compile()
+        super().compile(*args, jit_compile=jit_compile, **kwargs)
 
     def call(self, character_ids, training=None):
         token_embeddings = self.char_cnn(

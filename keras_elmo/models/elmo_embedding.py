@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_elmo import preprocessing
 from keras_elmo.api_export import keras_elmo_serializable
 from keras_elmo.conversion.elmoformanylangs import elmoformanylangs_tokenizer
 from keras_elmo.conversion.elmoformanylangs import is_elmoformanylangs_dir
@@ -10,14 +11,12 @@ from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo import as_elmo
 from keras_elmo.models.sentence_markers import remove_sentence_markers
-from keras_elmo.preprocessing.elmo_character_tokenizer import (
-    ElmoCharacterTokenizer,
-)
 from keras_elmo.presets.builtin_presets import BUILTIN_PRESETS
 from keras_elmo.presets.keras_preset import is_keras_preset
 from keras_elmo.presets.keras_preset import read_preset_tokenizer
 from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_handles import resolve_preset
+from keras_elmo.utils.backend import require_tensorflow_backend
 from keras_elmo.utils.trainable import propagate_trainable
 
 INPUT_TYPES = ("character_ids", "sentences")
@@ -124,9 +123,18 @@ class ELMoEmbedding(keras.layers.Layer):
         self.character_tokenizer = character_tokenizer
         self.tokenizer = None
         if input_type == "sentences":
-            self.tokenizer = character_tokenizer or ElmoCharacterTokenizer(
-                max_characters_per_token=self.elmo.max_characters_per_token,
-                name="tokenizer",
+            require_tensorflow_backend(
+                "`ELMoEmbedding(input_type='sentences')` (string tensors, "
+                "tokenized in the TensorFlow graph)",
+                "use input_type='character_ids' and "
+                "`keras_elmo.batch_to_char_ids` (NumPy, every backend)",
+            )
+            self.tokenizer = (
+                character_tokenizer
+                or preprocessing.ElmoCharacterTokenizer(
+                    max_characters_per_token=self.elmo.max_characters_per_token,
+                    name="tokenizer",
+                )
             )
         elif character_tokenizer is not None:
             raise ValueError(
@@ -244,7 +252,9 @@ class ELMoEmbedding(keras.layers.Layer):
     def _character_ids(self, inputs):
         if self.tokenizer is None:
             return inputs
-        return self.tokenizer(ElmoCharacterTokenizer.split(inputs))
+        return self.tokenizer(
+            preprocessing.ElmoCharacterTokenizer.split(inputs)
+        )
 
     def call(self, inputs, training=None):
         character_ids = self._character_ids(inputs)  # (b, t + 2, chars)
@@ -263,9 +273,11 @@ class ELMoEmbedding(keras.layers.Layer):
             return None
         character_ids = self._character_ids(inputs)
         real = ops.any(ops.greater(character_ids, 0), axis=-1)  # (b, t + 2)
-        lengths = ops.sum(ops.cast(real, "int32"), axis=1) - 2  # (batch,)
-        positions = ops.arange(ops.shape(real)[1] - 2)  # (t,)
-        words = positions[None, :] < lengths[:, None]  # (batch, t)
+        # Real positions are a prefix of `len + 2` (markers included), so
+        # dropping the first two leaves exactly `len` leading Trues: the
+        # word mask. A slice also works on symbolic inputs with an unknown
+        # number of tokens (functional models), where `shape - 2` cannot.
+        words = real[:, 2:]  # (batch, t)
         return [words] * self.num_outputs if self.num_outputs > 1 else words
 
     def compute_output_shape(self, input_shape):

@@ -16,6 +16,8 @@ from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo import as_elmo
 from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_handles import resolve_preset
+from keras_elmo.utils.backend import PRETRAIN_ELSEWHERE
+from keras_elmo.utils.backend import require_tensorflow_backend
 from keras_elmo.utils.distribution import worker_count
 from keras_elmo.utils.trainable import propagate_trainable
 
@@ -98,6 +100,11 @@ class ELMoLanguageModel(keras.Model):
         sampler_dtype="float64",
         **kwargs,
     ):
+        require_tensorflow_backend(
+            "The pretraining model `ELMoLanguageModel` (its train step uses "
+            "tf.GradientTape and tf.distribute)",
+            PRETRAIN_ELSEWHERE,
+        )
         super().__init__(**kwargs)
         self.vocab_size = int(vocab_size)
         self.num_negative_samples = min(

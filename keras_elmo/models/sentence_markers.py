@@ -36,7 +36,12 @@ def remove_sentence_markers(outputs):
     mask = ops.convert_to_tensor(outputs["mask"])
     lengths = ops.sum(ops.cast(mask, "int32"), axis=1)  # (batch,)
     tokens = ops.shape(mask)[1]
-    positions = ops.arange(ops.maximum(tokens - 2, 0))  # (tokens - 2,)
+    # A static length stays a Python int: JAX's `arange` needs a concrete
+    # stop, and `ops.maximum` would make it a traced array.
+    words = max(tokens - 2, 0) if isinstance(tokens, int) else None
+    if words is None:  # dynamic length in a TensorFlow graph
+        words = ops.maximum(tokens - 2, 0)
+    positions = ops.arange(words)  # (tokens - 2,)
     # A sentence with markers has len + 2 real positions; without them len.
     new_mask = positions[None, :] < (lengths - 2)[:, None]  # (b, t - 2)
     result = {"mask": new_mask}

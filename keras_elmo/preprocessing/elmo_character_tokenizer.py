@@ -13,6 +13,8 @@ from keras_elmo.preprocessing.elmo_characters import EOS_TOKEN
 from keras_elmo.preprocessing.elmo_characters import EOW_CHAR
 from keras_elmo.preprocessing.elmo_characters import MAX_CHARACTERS_PER_TOKEN
 from keras_elmo.preprocessing.elmo_characters import PAD_CHAR
+from keras_elmo.utils.backend import USE_CHARACTER_IDS
+from keras_elmo.utils.backend import require_tensorflow_backend
 
 
 def _check_max_characters_per_token(max_characters_per_token):
@@ -56,6 +58,10 @@ def tokens_to_character_ids(
     >>> tokens_to_character_ids(tf.constant(["hi"]), 6).numpy().tolist()
     [[259, 105, 106, 260, 261, 261]]
     """
+    require_tensorflow_backend(
+        "The in-graph string tokenizer",
+        USE_CHARACTER_IDS,
+    )
     _check_max_characters_per_token(max_characters_per_token)
     tokens = tf.convert_to_tensor(tokens)
     if tokens.dtype != tf.string:
@@ -165,6 +171,10 @@ class ElmoCharacterTokenizer(keras.layers.Layer):
         max_characters_per_token=MAX_CHARACTERS_PER_TOKEN,
         **kwargs,
     ):
+        require_tensorflow_backend(
+            "The in-graph string tokenizer (`ElmoCharacterTokenizer`)",
+            USE_CHARACTER_IDS,
+        )
         if kwargs.get("dtype") is None:
             kwargs["dtype"] = "int32"
         super().__init__(**kwargs)

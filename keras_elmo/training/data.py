@@ -51,6 +51,8 @@ from keras_elmo.preprocessing.elmo_characters import MAX_CHARACTERS_PER_TOKEN
 from keras_elmo.preprocessing.word_vocabulary import UNK_TOKEN
 from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.preprocessing.word_vocabulary import validate_vocabulary
+from keras_elmo.utils.backend import PRETRAIN_ELSEWHERE
+from keras_elmo.utils.backend import require_tensorflow_backend
 from keras_elmo.utils.files import list_files
 from keras_elmo.utils.validation import check_positive_int
 
@@ -334,6 +336,10 @@ def make_lm_dataset(
         inputs["character_ids"].shape  # (128, 20, 50)
     ```
     """
+    require_tensorflow_backend(
+        "The tf.data pretraining pipeline (`make_lm_dataset`)",
+        PRETRAIN_ELSEWHERE,
+    )
     check_positive_int(batch_size, "batch_size")
     check_positive_int(unroll_steps, "unroll_steps")
     check_positive_int(shuffle_buffer_size, "shuffle_buffer_size")

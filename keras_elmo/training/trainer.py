@@ -48,6 +48,8 @@ from keras_elmo.training.checkpoints import training_checkpoint
 from keras_elmo.training.data import count_tokens
 from keras_elmo.training.data import make_lm_dataset
 from keras_elmo.utils.atomic import atomic_path
+from keras_elmo.utils.backend import PRETRAIN_ELSEWHERE
+from keras_elmo.utils.backend import require_tensorflow_backend
 from keras_elmo.utils.distribution import worker_count
 from keras_elmo.utils.files import list_files
 
@@ -256,6 +258,10 @@ def train_language_model(
                          preset="small", steps=10_000)
     ```
     """
+    require_tensorflow_backend(
+        "Pretraining with `train_language_model` (tf.data, tf.distribute)",
+        PRETRAIN_ELSEWHERE,
+    )
     if steps is None and epochs is None:
         raise ValueError("Give `steps` or `epochs`.")
     # First: MultiWorkerMirroredStrategy must exist before any TF op runs.

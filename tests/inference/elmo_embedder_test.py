@@ -3,10 +3,13 @@ import os
 import shutil
 
 import h5py
+import keras
 import numpy as np
 import pytest
 
 from keras_elmo.inference.elmo_embedder import ELMoEmbedder
+from keras_elmo.inference.elmo_embedder import bucket_rows
+from keras_elmo.inference.elmo_embedder import bucket_width
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.sentence_markers import remove_sentence_markers
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
@@ -34,7 +37,8 @@ def test_outputs_match_the_model_one_sentence_at_a_time(model_dir):
         tokens = sentence.split()
         words = remove_sentence_markers(model(batch_to_char_ids([tokens])))
         assert got.shape == (3, len(tokens), 16)
-        np.testing.assert_allclose(got, words["layers"][0], atol=1e-5)
+        expected = keras.ops.convert_to_numpy(words["layers"])[0]
+        np.testing.assert_allclose(got, expected, atol=1e-5)
 
 
 def test_output_kinds(model_dir):
@@ -355,3 +359,49 @@ def test_failed_run_leaves_no_temporary_and_cleans_stale_ones(
     assert out.read_bytes() == content
     temporaries = sorted(p.name for p in tmp_path.iterdir() if "tmp-" in p.name)
     assert temporaries == [live.name]
+
+
+def test_bucket_shapes():
+    assert [bucket_width(w) for w in (1, 8, 9, 22, 33, 200, 257, 300)] == [
+        8,
+        8,
+        16,
+        24,
+        40,
+        256,
+        320,
+        320,
+    ]
+    assert [bucket_rows(r, 64) for r in (1, 2, 3, 5, 33, 64)] == [
+        1,
+        2,
+        4,
+        8,
+        64,
+        64,
+    ]
+    assert bucket_rows(5, 6) == 6  # capped by the token budget
+    assert bucket_rows(7, 4) == 7  # never fewer than the real rows
+
+
+def test_compiled_embedder_pads_to_few_shapes_and_matches_eager(model_dir):
+    # Sentences of 40 different lengths compile a handful of shapes, and
+    # the padding changes no number.
+    sentences = [" ".join(["w"] * n) for n in range(40)]
+    compiled = ELMoEmbedder.from_preset(
+        model_dir, batch_size=4, jit_compile=True
+    )
+    shapes = set()
+    predict = compiled._forward.predict_on_batch
+
+    def recording(ids):
+        shapes.add(ids.shape)
+        return predict(ids)
+
+    compiled._forward.predict_on_batch = recording
+    got = compiled.embed_sentences(sentences)
+    assert len(shapes) <= 7, sorted(shapes)
+    eager = ELMoEmbedder.from_preset(model_dir, batch_size=4, jit_compile=False)
+    assert not eager.jit_compile
+    for a, b in zip(got, eager.embed_sentences(sentences)):
+        np.testing.assert_allclose(a, b, atol=1e-5)

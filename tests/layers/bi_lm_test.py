@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from keras_elmo.layers.bi_lm import BiLM
@@ -93,6 +94,7 @@ class BiLMTest(TestCase):
         self.assertAllClose(layer(x), layer(x))
         self.assertNotAllClose(layer(x, training=True), layer(x))
 
+    @pytest.mark.tensorflow_only("tf.function(jit_compile=True)")
     def test_compiles_with_xla(self):
         x = np.random.default_rng(5).normal(size=(2, 4, 3)).astype("float32")
         mask = np.array([[1, 1, 1, 1], [1, 1, 0, 0]], bool)

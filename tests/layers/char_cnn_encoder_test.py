@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import pytest
 
 from keras_elmo.layers.char_cnn_encoder import CharCNNEncoder
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
@@ -99,6 +100,7 @@ class CharCNNEncoderTest(TestCase):
         with self.assertRaisesRegex(ValueError, "shape"):
             layer(ids[0])
 
+    @pytest.mark.tensorflow_only("tf.function and tf.GradientTape")
     def test_xla_lookup_path_matches_matmul_path(self):
         # Under XLA at inference the convolutions are table lookups; in
         # eager mode and in training they are matmuls. Same function.

@@ -18,6 +18,7 @@ from tests.fixtures.make_tiny_elmo import write_tiny_elmo
 from tests.reference.numpy_elmo import NumpyElmo
 from tests.test_case import TestCase
 from tests.test_case import shared_fixtures_dir
+from tests.test_case import to_numpy
 
 SENTENCES = [
     ["The", "naïve", "cat", "sat", "."],
@@ -79,7 +80,9 @@ class ELMoSharedFixtureTest(TestCase):
         layers = model(batch_to_char_ids(batches[3]))["layers"]
         expected = _expected_top_layer(fixtures, 0, 3)
         self.assertGreater(
-            np.abs(layers[0, -1, 1 : len(batches[3][0]) + 1] - expected).max(),
+            np.abs(
+                to_numpy(layers[0, -1, 1 : len(batches[3][0]) + 1]) - expected
+            ).max(),
             1e-3,
         )
 
@@ -163,7 +166,8 @@ class ELMoTest(TestCase):
         self.assertEqual(tuple(outputs["token_embeddings"].shape), (4, 9, 8))
         self.assertEqual(tuple(outputs["layers"].shape), (4, 3, 9, 16))
         self.assertAllEqual(
-            np.sum(outputs["mask"], axis=1), [len(s) + 2 for s in SENTENCES]
+            keras.ops.sum(outputs["mask"], axis=1),
+            [len(s) + 2 for s in SENTENCES],
         )
         # Padded positions are zeros in every output.
         self.assertAllClose(outputs["layers"][2, :, 2:], np.zeros((3, 7, 16)))
@@ -176,7 +180,7 @@ class ELMoTest(TestCase):
         words = remove_sentence_markers(outputs)
         self.assertEqual(tuple(words["layers"].shape), (4, 3, 7, 16))
         self.assertAllEqual(
-            np.sum(words["mask"], axis=1), [len(s) for s in SENTENCES]
+            keras.ops.sum(words["mask"], axis=1), [len(s) for s in SENTENCES]
         )
         # Token k of a sentence moves from position k + 1 to k.
         self.assertAllClose(
@@ -266,6 +270,7 @@ class ELMoTest(TestCase):
                 activation="gelu",
             )
 
+    @pytest.mark.tensorflow_only("tf.GradientTape")
     def test_gradients_reach_mix_weights_and_gamma(self):
         model = self.tiny_model()
         mix = WeightedLayerMix(num_layers=3)
@@ -291,7 +296,11 @@ class ELMoTest(TestCase):
         )
         pooled = keras.layers.GlobalAveragePooling1D()(mixed)
         task = keras.Model(ids, keras.layers.Dense(1)(pooled))
-        task.compile("adam", "mse", jit_compile=True)
+        # XLA where it is the compiler (torch.compile of the LSTM loop
+        # takes minutes on CPU; eager is PyTorch's default).
+        task.compile(
+            "adam", "mse", jit_compile=keras.config.backend() != "torch"
+        )
         x = batch_to_char_ids(SENTENCES)
         history = task.fit(x, np.ones((4, 1)), epochs=2, verbose=0)
         self.assertTrue(np.all(np.isfinite(history.history["loss"])))
@@ -308,15 +317,28 @@ class ELMoTest(TestCase):
         for weight in mixed.weights:
             self.assertEqual(weight.dtype, "float32")
         self.assertAllClose(
-            tf.cast(got, "float32"), full(ids)["layers"], atol=0.1
+            keras.ops.cast(got, "float32"), full(ids)["layers"], atol=0.1
         )
 
-    def test_jit_compiled_predict_matches_eager(self):
+    def test_compiled_predict_by_default_matches_eager(self):
+        # `predict` is compiled by default (XLA on TensorFlow, jax.jit);
+        # it must give the eager numbers, and opting out must work.
         model = self.tiny_model()
+        self.assertEqual(model.jit_compile, keras.config.backend() != "torch")
         ids = batch_to_char_ids(SENTENCES)
-        compiled = tf.function(model, jit_compile=True)
+        eager = model(ids)["layers"]
         self.assertAllClose(
-            compiled(ids)["layers"], model(ids)["layers"], atol=1e-5
+            model.predict_on_batch(ids)["layers"], eager, atol=1e-5
+        )
+        self.assertAllClose(
+            model.predict(ids, verbose=0)["layers"], eager, atol=1e-5
+        )
+        model.compile()
+        self.assertEqual(model.jit_compile, keras.config.backend() != "torch")
+        model.compile(jit_compile=False)
+        self.assertFalse(model.jit_compile)
+        self.assertAllClose(
+            model.predict_on_batch(ids)["layers"], eager, atol=1e-5
         )
 
     def test_empty_batch(self):

@@ -1,0 +1,121 @@
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from keras_elmo.utils import backend as backend_utils
+from keras_elmo.utils.backend import UnsupportedBackendError
+from keras_elmo.utils.backend import default_jit_compile
+from keras_elmo.utils.backend import require_tensorflow_backend
+from keras_elmo.utils.eager import concrete_value
+from tests.test_case import REPO_ROOT
+
+
+@pytest.fixture
+def as_jax(monkeypatch):
+    """Make keras_elmo's backend checks see the JAX backend."""
+    monkeypatch.setattr(keras.config, "backend", lambda: "jax")
+
+
+def test_require_tensorflow_backend_names_backend_and_remedy(as_jax):
+    with pytest.raises(UnsupportedBackendError) as error:
+        require_tensorflow_backend("TFLite export", "do X instead")
+    message = str(error.value)
+    assert "TFLite export" in message
+    assert "'jax'" in message
+    assert "KERAS_BACKEND=tensorflow" in message
+    assert "do X instead" in message
+
+
+def test_require_tensorflow_backend_passes_on_tensorflow(monkeypatch):
+    monkeypatch.setattr(keras.config, "backend", lambda: "tensorflow")
+    require_tensorflow_backend("anything")
+
+
+@pytest.mark.parametrize(
+    "backend, expected",
+    [("tensorflow", True), ("jax", True), ("torch", False)],
+)
+def test_default_jit_compile(monkeypatch, backend, expected):
+    monkeypatch.setattr(keras.config, "backend", lambda: backend)
+    assert default_jit_compile() is expected
+
+
+def test_tensorflow_only_features_raise_clear_errors(as_jax, tmp_path):
+    # Each entry point checks the backend before doing any work.
+    from keras_elmo.export.saved_model import export_saved_model
+    from keras_elmo.export.tflite import export_tflite
+    from keras_elmo.models.elmo_language_model import ELMoLanguageModel
+    from keras_elmo.preprocessing.elmo_character_tokenizer import (
+        ElmoCharacterTokenizer,
+    )
+    from keras_elmo.training.data import make_lm_dataset
+    from keras_elmo.training.trainer import train_language_model
+
+    calls = {
+        "SavedModel export": lambda: export_saved_model(None, tmp_path),
+        "TFLite export": lambda: export_tflite(None, tmp_path / "m.tflite"),
+        "ELMoLanguageModel": lambda: ELMoLanguageModel({}, vocab_size=10),
+        "ElmoCharacterTokenizer": ElmoCharacterTokenizer,
+        "make_lm_dataset": lambda: make_lm_dataset("x", "v", 2, 2),
+        "train_language_model": lambda: train_language_model(
+            tmp_path, "x", "v"
+        ),
+    }
+    for call in calls.values():
+        with pytest.raises(UnsupportedBackendError, match="KERAS_BACKEND"):
+            call()
+    assert not (tmp_path / "m.tflite").exists()
+
+
+def test_concrete_value_of_eager_and_numpy_values():
+    np.testing.assert_array_equal(concrete_value(np.ones(2)), np.ones(2))
+    value = concrete_value(keras.ops.ones((2,)))
+    np.testing.assert_array_equal(value, np.ones(2))
+    assert concrete_value(keras.KerasTensor((2,))) is None
+
+
+def test_concrete_value_is_none_while_tracing():
+    # The root cause of the JAX `fit` failure: value checks ran on tracers.
+    backend = keras.config.backend()
+    seen = []
+    if backend == "jax":
+        import jax
+
+        jax.jit(lambda x: seen.append(concrete_value(x)) or x)(np.ones(2))
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.function(lambda x: seen.append(concrete_value(x)) or x)(np.ones(2))
+    else:
+        import torch
+
+        seen.append(concrete_value(torch.ones(2, device="meta")))
+    assert seen == [None]
+
+
+def test_import_does_not_load_tensorflow_under_other_backends():
+    code = (
+        "import sys, keras_elmo\n"
+        "keras_elmo.ELMo, keras_elmo.ELMoEmbedding, keras_elmo.ELMoEmbedder\n"
+        "print(sorted(m for m in sys.modules if m.startswith('tensorflow')))"
+    )
+    env = {**os.environ, "KERAS_BACKEND": "numpy"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
+
+
+def test_backend_module_documents_every_alternative():
+    for name in ("EXPORT_ELSEWHERE", "USE_CHARACTER_IDS", "PRETRAIN_ELSEWHERE"):
+        assert isinstance(getattr(backend_utils, name), str)
