@@ -179,13 +179,23 @@ class ProjectedLSTM(keras.layers.Layer):
             outputs = ops.where(is_t, (new_h * keep_t)[None], outputs)
             return step + 1, h, c, outputs
 
-        # maximum_iterations lets XLA size the gradient's per-step stacks.
-        _, h, c, outputs = ops.while_loop(
-            lambda step, *_: step < time,
-            body,
-            (ops.convert_to_tensor(0, "int32"), h, c, outputs),
-            maximum_iterations=time,
-        )
+        start = (ops.convert_to_tensor(0, "int32"), h, c, outputs)
+        if keras.config.backend() == "jax":
+            # JAX has no reverse-mode gradient of a while loop; its number
+            # of steps is always static, and a fori_loop with static bounds
+            # lowers to a scan, which has one (fine-tuning the biLM).
+            _, h, c, outputs = ops.fori_loop(
+                0, time, lambda _, state: body(*state), start
+            )
+        else:
+            # maximum_iterations lets XLA size the gradient's per-step
+            # stacks.
+            _, h, c, outputs = ops.while_loop(
+                lambda step, *_: step < time,
+                body,
+                start,
+                maximum_iterations=time,
+            )
         return ops.transpose(outputs, (1, 0, 2)), h, c  # (b, t, out)
 
     def compute_mask(self, inputs, mask=None):
