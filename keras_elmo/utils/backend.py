@@ -61,12 +61,14 @@ def require_tensorflow_backend(feature, alternative=None):
 def default_jit_compile():
     """Whether keras_elmo compiles inference by default on this backend.
 
-    Measured on CPU (`benchmarks/inference.py --backend ...`,
-    `docs/performance.md`): on TensorFlow, XLA is about 1.5x faster than
-    graph mode for the ELMo forward, so it is on although Keras's own
-    `"auto"` turns XLA off on CPU-only machines; JAX always compiles with
-    XLA. On PyTorch, eager is used: `torch.compile` of the LSTM loop
-    compiles for minutes and was not faster.
+    TensorFlow: XLA, although Keras's own `"auto"` turns XLA off on
+    CPU-only machines: the ELMo forward runs at a higher fraction of the
+    matmul rate with it (docs/performance.md). JAX: always `jax.jit`.
+    PyTorch: eager. `torch.compile` (inductor) of the forward, whose LSTM
+    loop it unrolls step by step, had not finished compiling the first two
+    batch shapes after 20 minutes on the project's (loaded) 2-core
+    machine, and it compiles again for every new shape; eager runs from the
+    first call.
 
     Returns:
         bool.
