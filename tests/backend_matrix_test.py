@@ -35,33 +35,50 @@ BACKEND_TEST_FILES = (
 )
 
 
-def run_suite(backend, files=BACKEND_TEST_FILES, timeout=1200):
-    """Run `files` under `backend`; returns `(returncode, output)`."""
+BACKENDS = ("jax", "torch")
+
+
+def start_suite(backend, files=BACKEND_TEST_FILES):
+    """Start `files` under `backend` in a subprocess (`subprocess.Popen`)."""
     env = {**os.environ, "KERAS_BACKEND": backend}
-    result = subprocess.run(
+    return subprocess.Popen(
         [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"]
         + list(files),
         cwd=REPO_ROOT,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=timeout,
     )
-    return result.returncode, result.stdout + result.stderr
 
 
-@pytest.mark.large
-@pytest.mark.parametrize("backend", ["jax", "torch"])
-def test_layer_model_and_parity_tests_pass_under(backend):
-    if keras.config.backend() != "tensorflow":
-        pytest.skip("the matrix is started from the TensorFlow run")
-    if importlib.util.find_spec(backend) is None:
-        pytest.skip(f"{backend} is not installed (pip install -e '.[test]')")
-    returncode, output = run_suite(backend)
-    assert returncode == 0, output[-6000:]
+def check_suite_output(backend, returncode, output):
+    assert returncode == 0, f"KERAS_BACKEND={backend}\n{output[-6000:]}"
     passed = re.search(r"(\d+) passed", output)
     assert passed and int(passed.group(1)) >= 60, output[-3000:]
     # Only the TensorFlow-API tests are skipped (plus a missing fixture).
     for line in output.splitlines():
         if line.startswith("SKIPPED"):
             assert "TensorFlow-only" in line or "fixtures" in line, line
+
+
+@pytest.mark.large
+def test_layer_model_and_parity_tests_pass_under_jax_and_torch():
+    if keras.config.backend() != "tensorflow":
+        pytest.skip("the matrix is started from the TensorFlow run")
+    missing = [b for b in BACKENDS if importlib.util.find_spec(b) is None]
+    if missing:
+        pytest.skip(f"{missing} not installed (pip install -e '.[test]')")
+    # Both backends at once: each suite is mostly single-threaded, and CI
+    # has two cores.
+    suites = {backend: start_suite(backend) for backend in BACKENDS}
+    outputs = {}
+    try:
+        for backend, process in suites.items():
+            outputs[backend] = process.communicate(timeout=1800)[0]
+    finally:
+        for process in suites.values():
+            if process.poll() is None:
+                process.kill()
+    for backend, process in suites.items():
+        check_suite_output(backend, process.returncode, outputs[backend])
