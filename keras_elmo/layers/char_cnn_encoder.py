@@ -28,6 +28,17 @@ OFFICIAL_FILTERS = (
 _POSITION_BLOCK = 8
 
 
+def _max_over_positions(x):
+    """Max over axis 1 of `(rows, positions, filters)`, also for 0 rows."""
+    if x.shape[0] == 0:
+        # A statically empty batch (eager, JAX, PyTorch): Keras's PyTorch
+        # max of an empty tensor drops every axis, so build the result.
+        return ops.zeros((0, x.shape[2]), x.dtype)
+    # `initial` keeps a dynamically empty batch legal in a TensorFlow graph
+    # (Keras rejects the max of an empty tensor).
+    return ops.max(x, axis=1, initial=-np.inf)
+
+
 @keras_elmo_serializable
 class CharCNNEncoder(keras.layers.Layer):
     """Context-free token vectors from characters (ELMo's token encoder).
@@ -323,12 +334,8 @@ class CharCNNEncoder(keras.layers.Layer):
                     tables[offset], ids[:, offset : offset + positions], axis=0
                 )  # (batch * tokens, positions, num_filters_i)
                 windows = rows if windows is None else windows + rows
-            # `initial` keeps an empty batch legal (Keras rejects the max
-            # of an empty tensor).
             pooled.append(
-                self._activate(
-                    ops.max(windows, axis=1, initial=-np.inf), convolution
-                )
+                self._activate(_max_over_positions(windows), convolution)
             )
         return ops.concatenate(pooled, axis=-1)  # (batch * tokens, filters)
 
@@ -357,8 +364,8 @@ class CharCNNEncoder(keras.layers.Layer):
                     [embedded[:, start + j : stop + j] for j in range(width)],
                     axis=-1,
                 )  # (batch * tokens, block, width * emb)
-                block = ops.max(
-                    ops.matmul(windows, kernel), axis=1, initial=-np.inf
+                block = _max_over_positions(
+                    ops.matmul(windows, kernel)
                 )  # (batch * tokens, num_filters_i)
                 best = block if best is None else ops.maximum(best, block)
             pooled.append(self._activate(best, convolution))
