@@ -363,7 +363,7 @@ class ELMoEmbedder:
                 (bucket_rows(rows, max_rows), width, ids.shape[2]),
                 ids.dtype,
             )  # all-zero ids are padding: masked, zero outputs
-            padded[:rows, :width] = ids
+            padded[:rows, : ids.shape[1]] = ids
             ids = padded
         layers, mixed = self._forward.predict_on_batch(ids)
         layers = keras.ops.convert_to_numpy(layers)  # (b, L, t, dim)
