@@ -56,7 +56,11 @@ def remove_sentence_markers(outputs):
         axis = _TIME_AXES[key]
         inner = ops.take(value, positions + 1, axis=axis)  # drops <S>
         shape = [1] * len(value.shape)
-        shape[0], shape[axis] = -1, ops.shape(new_mask)[1]
+        batch = ops.shape(new_mask)[0]
+        # A static batch size where known: PyTorch cannot infer -1 for a
+        # tensor with no elements (a batch of empty sentences).
+        shape[0] = batch if isinstance(batch, int) else -1
+        shape[axis] = ops.shape(new_mask)[1]
         keep = ops.reshape(ops.cast(new_mask, value.dtype), shape)
         result[key] = inner * keep
     return result
