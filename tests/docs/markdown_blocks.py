@@ -114,7 +114,7 @@ def extract_blocks(text, page="<page>"):
     while i < len(lines):
         line = lines[i]
         if line.lstrip().startswith("> Not run in CI"):
-            if not SKIP_NOTE.match(line):
+            if not SKIP_NOTE.match(line.lstrip()):
                 raise ValueError(
                     f"{page}:{i + 1}: write the note as "
                     f"'> Not run in CI: <reason>.'. Received: {line!r}"
@@ -143,7 +143,7 @@ def extract_blocks(text, page="<page>"):
                 raw[len(indent) :] if raw.startswith(indent) else raw.lstrip()
                 for raw in lines[i + 1 : end]
             ]
-            note = SKIP_NOTE.match(lines[i - 1]) if i > 0 else None
+            note = SKIP_NOTE.match(lines[i - 1].lstrip()) if i > 0 else None
             blocks.append(
                 Block(
                     page=page,
