@@ -234,8 +234,38 @@ def table(results, baselines=None):
             f"| {mean:.1f} ± {spread:.1f} |"
         )
     for label, value in (baselines or {}).items():
-        lines.append(f"| {label} | | | | | | {value:.1f} |")
+        lines.append(
+            f"| {label} | | | | {value['forward']:.1f} "
+            f"| {value['backward']:.1f} | {value['perplexity']:.1f} |"
+        )
     return "\n".join(lines)
+
+
+def subset_baselines(data_dir, sentences):
+    """Unigram and Kneser-Ney perplexities of the evaluated subset."""
+    from keras_elmo.preprocessing.word_vocabulary import iter_sentences
+    from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
+    from keras_elmo.training.kneser_ney import baseline_perplexities
+
+    subset = []
+    for sentence in iter_sentences(os.path.join(data_dir, "heldout.txt")):
+        if len(subset) == sentences:
+            break
+        subset.append(" ".join(sentence))
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "subset.txt")
+        with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
+            f.write("\n".join(subset) + "\n")
+        results = baseline_perplexities(
+            load_vocabulary(os.path.join(data_dir, "vocab.txt")),
+            os.path.join(data_dir, "train", "*.txt"),
+            path,
+        )
+    return {
+        "Kneser-Ney trigram (same sentences)": results["kneser_ney_trigram"],
+        "Kneser-Ney bigram (same sentences)": results["kneser_ney_bigram"],
+        "unigram, add-one (same sentences)": results["unigram_add_one"],
+    }
 
 
 def main(argv=None):
@@ -282,7 +312,12 @@ def main(argv=None):
         )
         return 0
     if args.table:
-        print(table(load_results(results_file)))
+        print(
+            table(
+                load_results(results_file),
+                subset_baselines(args.data_dir, args.eval_sentences),
+            )
+        )
         return 0
 
     candidates = args.candidates or list(CANDIDATES)
