@@ -26,9 +26,13 @@ that also occur in the ablation data (`--exclude`, by default the files
 that `prepare_ablation_data.py` wrote under `data/ablation/`) are
 removed, compared on their lowercased letters and digits.
 
-Usage:
+Usage (the ablation data first: its sentences are removed):
 
-    python scripts/prepare_pretraining_corpus.py --output-dir data/pretraining
+    python scripts/prepare_ablation_data.py      # -> data/ablation/
+    python scripts/prepare_pretraining_corpus.py # -> data/pretraining/
+
+The shipped corpus' counts and file hashes are checked by
+`tests/scripts/pretraining_corpus_counts_test.py` when `data/` holds it.
 """
 
 import argparse
@@ -585,9 +589,21 @@ def main(argv=None):
         registry_fetch.apt_update()
     exclude = args.exclude
     if exclude is None:
-        exclude = default_exclusion_files(
-            str(Path(args.output_dir).resolve().parent)
-        )
+        data_dir = str(Path(args.output_dir).resolve().parent)
+        exclude = default_exclusion_files(data_dir)
+        if not exclude:
+            # Without this check, running the scripts in the wrong order (or
+            # `--output-dir data` instead of `data/pretraining`) silently
+            # kept the ablation test sentences in the pretraining corpus.
+            raise SystemExit(
+                f"No ablation data under {data_dir}/ablation/: run "
+                "`python scripts/prepare_ablation_data.py` first (its "
+                "sentences are removed from the corpus), or pass "
+                "`--exclude` (with no file: keep every sentence). Note "
+                "that --output-dir is the corpus directory itself "
+                "(default data/pretraining), and the ablation data is "
+                "looked for beside it."
+            )
     exclusion_keys = read_exclusion_keys(exclude)
 
     chosen = [source for source in SOURCES if source.name in args.sources]

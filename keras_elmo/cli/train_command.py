@@ -1,13 +1,39 @@
 """`keras-elmo train`: pretrain or fine-tune a biLM (resumable)."""
 
+# Command-line flag -> `TrainingConfig` field, for the recipe overrides.
+# A flag left out keeps the recipe's value.
+RECIPE_FLAGS = {
+    "batch_size": int,
+    "unroll_steps": int,
+    "optimizer": str,
+    "learning_rate": float,
+    "warmup_steps": int,
+    "decay": str,
+    "decay_steps": int,
+    "final_learning_rate_fraction": float,
+    "global_clipnorm": float,
+    "weight_decay": float,
+    "softmax": str,
+    "num_negative_samples": int,
+    "dropout": float,
+}
+
 
 def add_parser(subparsers):
+    from keras_elmo.training.training_config import DECAYS
+    from keras_elmo.training.training_config import OPTIMIZERS
+    from keras_elmo.training.training_config import RECIPES
+    from keras_elmo.training.training_config import SOFTMAXES
+    from keras_elmo.training.training_config import STRATEGIES
+
     parser = subparsers.add_parser(
         "train",
         help="pretrain or fine-tune a biLM (resumes from OUTPUT_DIR)",
         description="Train an ELMo biLM with model.fit. Running the same "
         "command again resumes from the latest checkpoint in OUTPUT_DIR. "
-        "TensorBoard: tensorboard --logdir OUTPUT_DIR/logs.",
+        "TensorBoard: tensorboard --logdir OUTPUT_DIR/logs. The recipe "
+        "(--recipe) sets the optimizer, schedule, softmax, dropout and "
+        "batch shape; each flag below overrides one of its values.",
     )
     parser.add_argument("--train", required=True, help="training text glob")
     parser.add_argument("--vocabulary", required=True, help="vocabulary file")
@@ -38,19 +64,32 @@ def add_parser(subparsers):
     length = parser.add_mutually_exclusive_group(required=True)
     length.add_argument("--steps", type=int)
     length.add_argument("--epochs", type=float)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--unroll-steps", type=int, default=20)
+    parser.add_argument(
+        "--recipe",
+        default="adam",
+        choices=sorted(RECIPES),
+        help="adam (default: Adam 2e-3, 200 warmup steps, cosine decay to "
+        "0.1x, clip 10, full softmax for vocabularies up to 50k words, no "
+        "dropout, batch 64x20) or bilm_tf (Adagrad 0.2, clip 10, 8192 "
+        "sampled negatives, dropout 0.1, batch 128x20); see docs/training.md",
+    )
+    recipe_flags = parser.add_argument_group("recipe overrides")
+    choices = {
+        "optimizer": OPTIMIZERS,
+        "decay": DECAYS,
+        "softmax": SOFTMAXES,
+    }
+    for field, kind in RECIPE_FLAGS.items():
+        flag = "--" + field.replace("_", "-")
+        if field == "num_negative_samples":
+            flag = "--negative-samples"
+        recipe_flags.add_argument(
+            flag, dest=field, type=kind, choices=choices.get(field)
+        )
     parser.add_argument("--checkpoint-every", type=int, default=1000)
     parser.add_argument("--keep-checkpoints", type=int, default=3)
     parser.add_argument("--log-every", type=int, default=100)
-    parser.add_argument("--negative-samples", type=int, default=8192)
-    parser.add_argument("--dropout", type=float, default=0.1)
-    parser.add_argument("--learning-rate", type=float, default=0.2)
-    parser.add_argument(
-        "--strategy",
-        default="default",
-        choices=("default", "mirrored", "multi_worker", "tpu"),
-    )
+    parser.add_argument("--strategy", default="default", choices=STRATEGIES)
     parser.add_argument("--no-jit", action="store_true", help="disable XLA")
     parser.add_argument(
         "--steps-per-execution",
@@ -74,8 +113,45 @@ def add_parser(subparsers):
     parser.set_defaults(func=run)
 
 
+def config_from_args(args):
+    """The `TrainingConfig` of parsed `train` arguments (validated)."""
+    from keras_elmo.training.training_config import recipe
+
+    overrides = {
+        field: getattr(args, field)
+        for field in RECIPE_FLAGS
+        if getattr(args, field) is not None
+    }
+    if "num_negative_samples" in overrides and "softmax" not in overrides:
+        overrides["softmax"] = "sampled"  # asking for negatives = sampling
+    return recipe(
+        args.recipe,
+        train_files=args.train,
+        vocabulary=args.vocabulary,
+        options=args.options,
+        preset=args.preset,
+        init_from=tuple(args.init_from) if args.init_from else None,
+        validation_files=args.validation,
+        validation_steps=args.validation_steps,
+        steps=args.steps,
+        epochs=args.epochs,
+        checkpoint_every=args.checkpoint_every,
+        keep_checkpoints=args.keep_checkpoints,
+        log_every=args.log_every,
+        strategy=args.strategy,
+        jit_compile=not args.no_jit,
+        steps_per_execution=args.steps_per_execution,
+        mixed_precision=args.mixed_precision,
+        seed=args.seed,
+        profile_steps=args.profile_steps,
+        **overrides,
+    )
+
+
 def run(args):
-    import keras
+    # Validate every argument before TensorFlow is imported or a file is
+    # written (e.g. `--steps 0` is an error, not an exported random model).
+    config = config_from_args(args)
 
     from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
     from keras_elmo.training.trainer import train_language_model
@@ -86,39 +162,8 @@ def run(args):
         if args.text_tokenizer
         else None
     )
-    optimizer = "auto"
-    if args.learning_rate != 0.2:
-        optimizer = keras.optimizers.Adagrad(
-            learning_rate=args.learning_rate,
-            initial_accumulator_value=1.0,
-            global_clipnorm=10.0,
-        )
     result = train_language_model(
-        args.output_dir,
-        args.train,
-        args.vocabulary,
-        options=args.options,
-        preset=args.preset,
-        validation_files=args.validation,
-        batch_size=args.batch_size,
-        unroll_steps=args.unroll_steps,
-        steps=args.steps,
-        epochs=args.epochs,
-        checkpoint_every=args.checkpoint_every,
-        keep_checkpoints=args.keep_checkpoints,
-        log_every=args.log_every,
-        validation_steps=args.validation_steps,
-        num_negative_samples=args.negative_samples,
-        dropout=args.dropout,
-        optimizer=optimizer,
-        strategy=args.strategy,
-        jit_compile=not args.no_jit,
-        mixed_precision=args.mixed_precision,
-        seed=args.seed,
-        init_from=args.init_from,
-        profile_steps=args.profile_steps,
-        steps_per_execution=args.steps_per_execution,
-        verbose=0 if args.quiet else 1,
+        args.output_dir, config, verbose=0 if args.quiet else 1
     )
     if tokenizer is not None:
         tokenizer.save(result["export_dir"])

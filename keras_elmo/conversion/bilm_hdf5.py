@@ -404,7 +404,9 @@ def load_softmax_weights(head, weight_file):
                     f"biLM need {expected}: use the vocabulary the model "
                     "was trained with."
                 )
-        weights, bias = f[SOFTMAX_WEIGHTS_KEY][...], f[SOFTMAX_BIAS_KEY][...]
+        # float32 variables; a preset may ship the softmax in float16.
+        weights = f[SOFTMAX_WEIGHTS_KEY][...].astype("float32")
+        bias = f[SOFTMAX_BIAS_KEY][...].astype("float32")
     head.softmax_weights.assign(weights)
     head.softmax_bias.assign(bias)
 

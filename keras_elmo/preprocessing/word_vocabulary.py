@@ -130,6 +130,33 @@ def build_vocabulary(
     return vocabulary
 
 
+def iter_sentences(files):
+    """Yields the sentences of text files as lists of tokens.
+
+    One sentence a line; tokens split on ASCII whitespace and decoded with
+    `errors="surrogateescape"`, exactly as `keras_elmo.training.data` and
+    `build_vocabulary` read them; blank lines are skipped.
+
+    Args:
+        files: str or path-like, or a list of them (see
+            `keras_elmo.utils.files.list_files`).
+
+    Yields:
+        list of str, one per non-blank line, files in order.
+
+    Example:
+
+    >>> next(iter_sentences("heldout.txt"))  # doctest: +SKIP
+    ['The', 'cat', 'sat', '.']
+    """
+    for path in list_files(files):
+        with open(path, "rb") as f:
+            for line in f:
+                tokens = line.split()
+                if tokens:
+                    yield [token.decode(_ENCODING, _ERRORS) for token in tokens]
+
+
 def save_vocabulary(vocabulary, path):
     """Writes a vocabulary atomically, one token a line.
 

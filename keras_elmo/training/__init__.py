@@ -20,6 +20,13 @@ _LAZY_EXPORTS = {
     "make_strategy": "keras_elmo.training.trainer",
     "export_checkpoint": "keras_elmo.training.checkpoints",
     "evaluate_perplexity": "keras_elmo.training.perplexity",
+    "sentence_perplexity": "keras_elmo.training.perplexity",
+    "TrainingConfig": "keras_elmo.training.training_config",
+    "RECIPES": "keras_elmo.training.training_config",
+    "recipe": "keras_elmo.training.training_config",
+    "make_optimizer": "keras_elmo.training.optimizers",
+    "KneserNeyLanguageModel": "keras_elmo.training.kneser_ney",
+    "baseline_perplexities": "keras_elmo.training.kneser_ney",
     "training_checkpoint": "keras_elmo.training.checkpoints",
     "restore_training_checkpoint": "keras_elmo.training.checkpoints",
 }

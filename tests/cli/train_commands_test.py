@@ -198,30 +198,76 @@ def test_perplexity_command(capsys):
             "perplexity",
             result["export_dir"],
             str(TRAIN_DATA),
+            "--mode",
+            "windows",
             "--batch-size",
             "4",
             "--unroll-steps",
             "10",
+            "--no-baselines",
             "--json",
         ]
     )
     assert code == 0
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     expected = evaluate_perplexity(
-        result["export_dir"], str(TRAIN_DATA), batch_size=4, unroll_steps=10
+        result["export_dir"],
+        str(TRAIN_DATA),
+        mode="windows",
+        batch_size=4,
+        unroll_steps=10,
     )
-    assert printed.keys() == expected.keys()
+    assert printed["bilm"].keys() == expected.keys()
     for key, value in expected.items():
-        np.testing.assert_allclose(printed[key], value, rtol=1e-6)
+        if key != "mode":
+            np.testing.assert_allclose(printed["bilm"][key], value, rtol=1e-6)
     # The trainer's last validation: same batches, same weights.
     np.testing.assert_allclose(
-        printed["perplexity"],
+        printed["bilm"]["perplexity"],
         result["history"]["val_perplexity"][-1],
         rtol=1e-5,
     )
-    code = main(["perplexity", result["export_dir"], str(TRAIN_DATA)])
+    # The default: whole sentences, next to the n-gram baselines trained on
+    # the given text (a table).
+    code = main(
+        [
+            "perplexity",
+            result["export_dir"],
+            str(TRAIN_DATA),
+            "--train",
+            str(TRAIN_DATA),
+        ]
+    )
+    assert code == 0
+    table = capsys.readouterr().out
+    sentences = evaluate_perplexity(result["export_dir"], str(TRAIN_DATA))
+    assert "biLM (sentences)" in table
+    assert f"{sentences['perplexity']:9.1f}" in table
+    for label in ("Kneser-Ney trigram", "Kneser-Ney bigram", "unigram"):
+        assert label in table
+    code = main(
+        [
+            "perplexity",
+            result["export_dir"],
+            str(TRAIN_DATA),
+            "--mode",
+            "windows",
+        ]
+    )
     assert code == 2
     assert "fewer tokens than one batch" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(
+            [
+                "perplexity",
+                result["export_dir"],
+                str(TRAIN_DATA),
+                "--batch-size",
+                "0",
+            ]
+        )
+    assert exit_info.value.code == 2
+    assert "must be a positive integer" in capsys.readouterr().err
 
 
 @pytest.mark.large
@@ -248,3 +294,65 @@ def test_export_hdf5_command(tmp_path, capsys):
     # A directory that is not a run: one clear line.
     assert main(["export-hdf5", str(tmp_path), str(tmp_path / "x")]) == 2
     assert "is not a training run" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("steps", ["0", "-5"])
+def test_train_non_positive_steps_is_an_error(tmp_path, capsys, steps):
+    # Issue 14: `--steps 0` exported a random model with rc 0.
+    run_dir = tmp_path / "run"
+    code = main(
+        [
+            "train",
+            "--train",
+            str(tmp_path / "*.txt"),
+            "--vocabulary",
+            str(tmp_path / "vocab.txt"),
+            "--output-dir",
+            str(run_dir),
+            "--preset",
+            "elmo_small_en",
+            "--steps",
+            steps,
+        ]
+    )
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "`steps` must be a positive int" in error
+    assert "Traceback" not in error
+    assert not run_dir.exists()
+
+
+def test_train_recipe_flags():
+    from keras_elmo.cli.train_command import config_from_args
+
+    def config(*extra):
+        args = build_parser().parse_args(
+            [
+                "train",
+                "--train",
+                "t/*.txt",
+                "--vocabulary",
+                "v.txt",
+                "--output-dir",
+                "run",
+                "--preset",
+                "elmo_small_en",
+                "--steps",
+                "10",
+                *extra,
+            ]
+        )
+        return config_from_args(args)
+
+    default = config()
+    assert (default.recipe, default.optimizer) == ("adam", "adam")
+    assert (default.softmax, default.batch_size) == ("auto", 64)
+    original = config("--recipe", "bilm_tf")
+    assert (original.optimizer, original.learning_rate) == ("adagrad", 0.2)
+    assert (original.num_negative_samples, original.dropout) == (8192, 0.1)
+    tuned = config("--learning-rate", "4e-3", "--dropout", "0.1")
+    assert (tuned.learning_rate, tuned.dropout) == (4e-3, 0.1)
+    # Asking for negatives means the sampled softmax.
+    sampled = config("--negative-samples", "16")
+    assert (sampled.softmax, sampled.num_negative_samples) == ("sampled", 16)
+    assert config("--softmax", "full").softmax == "full"

@@ -49,7 +49,7 @@ class BuiltinPresetsTest(TestCase):
         shipped = ELMo.presets["elmo_english_small"]
         self.assertEqual(shipped["language"], "en")
         self.assertEqual(shipped["parameters"], 3_324_512)
-        self.assertIn("perplexity", shipped["metrics"]["heldout_perplexity"])
+        self.assertIn("perplexity", shipped["metrics"]["heldout"]["bilm"])
         for name in OFFICIAL:
             metadata = ELMo.presets[name]
             self.assertEqual(metadata["name"], name)

@@ -181,3 +181,18 @@ def test_main_end_to_end(tmp_path, monkeypatch):
     )
     assert again["splits"] == stats["splits"]
     assert (output / "heldout.txt").read_text().splitlines() == heldout
+
+
+def test_missing_ablation_data_is_an_error(tmp_path, monkeypatch):
+    # The card's recipe did not reproduce: without the ablation data (or
+    # with --output-dir pointing elsewhere) its sentences stayed in.
+    def fetch_never(source, download_dir):
+        raise AssertionError("nothing must be fetched")
+
+    monkeypatch.setattr(ppc, "fetch_source", fetch_never)
+    with pytest.raises(SystemExit, match="prepare_ablation_data.py"):
+        ppc.main(["--output-dir", str(tmp_path / "pretraining")])
+    assert not (tmp_path / "pretraining").exists()
+    # An explicit empty --exclude keeps every sentence (no error).
+    args = ppc.parse_args(["--exclude"])
+    assert args.exclude == []

@@ -8,7 +8,7 @@ Usage:
 
     python tests/training/run_mirrored.py ARGS_JSON
 
-`ARGS_JSON` holds `train_language_model` keyword arguments (JSON values);
+`ARGS_JSON` holds `output_dir` and `TrainingConfig` fields (JSON values);
 `learning_rate` selects plain SGD at that rate. Prints one JSON line with
 the number of replicas, the final step and the history.
 """
@@ -29,16 +29,16 @@ def main(argv):
     import keras
 
     from keras_elmo.training.trainer import train_language_model
+    from keras_elmo.training.training_config import TrainingConfig
 
     arguments = json.loads(argv[1])
+    output_dir = arguments.pop("output_dir")
     learning_rate = arguments.pop("learning_rate")
-    if "init_from" in arguments:
-        arguments["init_from"] = tuple(arguments["init_from"])
     result = train_language_model(
-        strategy="mirrored",
+        output_dir,
+        TrainingConfig(strategy="mirrored", **arguments),
         optimizer=keras.optimizers.SGD(learning_rate),
         verbose=0,
-        **arguments,
     )
     replicas = result["model"].distribute_strategy.num_replicas_in_sync
     print(

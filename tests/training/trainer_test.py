@@ -2,7 +2,6 @@ import json
 import os
 import shutil
 
-import keras
 import numpy as np
 import pytest
 
@@ -15,6 +14,8 @@ from tests.training.training_fixtures import TRAIN_DATA
 from tests.training.training_fixtures import TRAIN_VOCABULARY
 from tests.training.training_fixtures import UNIGRAM_PERPLEXITY
 from tests.training.training_fixtures import shared_run
+from tests.training.training_fixtures import shared_run_config
+from tests.training.training_fixtures import tiny_config
 
 
 @pytest.mark.large
@@ -66,17 +67,7 @@ class TrainLanguageModelTest(TestCase):
         copy = os.path.join(self.get_temp_dir(), "copy")
         shutil.copytree(run_dir, copy)
         again = train_language_model(
-            copy,
-            str(TRAIN_DATA),
-            str(TRAIN_VOCABULARY),
-            options=result["model"].elmo.options,
-            optimizer=keras.optimizers.Adam(),
-            batch_size=SHARED_RUN["batch_size"],
-            unroll_steps=SHARED_RUN["unroll_steps"],
-            steps=SHARED_RUN["steps"],
-            checkpoint_every=SHARED_RUN["checkpoint_every"],
-            jit_compile=False,
-            verbose=0,
+            copy, shared_run_config(jit_compile=False), verbose=0
         )
         self.assertIsNone(again["history"])
         self.assertEqual(again["step"], SHARED_RUN["steps"])
@@ -84,12 +75,7 @@ class TrainLanguageModelTest(TestCase):
         with self.assertRaisesRegex(ValueError, "different run.*optimizer"):
             train_language_model(
                 copy,
-                str(TRAIN_DATA),
-                str(TRAIN_VOCABULARY),
-                options=result["model"].elmo.options,
-                batch_size=SHARED_RUN["batch_size"],
-                unroll_steps=SHARED_RUN["unroll_steps"],
-                steps=SHARED_RUN["steps"],
+                shared_run_config(optimizer="adagrad", learning_rate=0.2),
                 verbose=0,
             )
         for restored, trained in zip(
@@ -104,20 +90,10 @@ class TrainerErrorsTest(TestCase):
         super().setUp()
         self.output_dir = os.path.join(self.get_temp_dir(), "run")
 
-    def train(self, **kwargs):
-        arguments = {
-            "output_dir": self.output_dir,
-            "train_files": str(TRAIN_DATA),
-            "vocabulary": str(TRAIN_VOCABULARY),
-            "options": TINY_OPTIONS,
-            "batch_size": 2,
-            "unroll_steps": 5,
-            "steps": 1,
-            "jit_compile": False,
-            "verbose": 0,
-        }
-        arguments.update(kwargs)
-        return train_language_model(**arguments)
+    def train(self, strategy=None, **fields):
+        return train_language_model(
+            self.output_dir, tiny_config(**fields), strategy=strategy, verbose=0
+        )
 
     def test_bad_glob(self):
         missing = os.path.join(self.get_temp_dir(), "nowhere", "*.txt")
@@ -134,13 +110,12 @@ class TrainerErrorsTest(TestCase):
             f.write("<S>\n</S>\nthe\nof\n")
         with self.assertRaisesRegex(ValueError, "<UNK>"):
             self.train(vocabulary=vocabulary)
-        with self.assertRaisesRegex(ValueError, "<UNK>"):
-            self.train(vocabulary=["<S>", "</S>", "the"])
         self.assertFalse(os.path.exists(self.output_dir))
 
     def test_resume_with_different_options(self):
         os.makedirs(self.output_dir)
         vocab_size = len(load_vocabulary(TRAIN_VOCABULARY))
+        # A config as older runs wrote it (no vocabulary hash).
         config = {
             "options": TINY_OPTIONS,
             "vocab_size": vocab_size,
@@ -166,6 +141,34 @@ class TrainerErrorsTest(TestCase):
             f.write("the vocabulary\n")
         with self.assertRaisesRegex(ValueError, "fewer tokens than one"):
             self.train(validation_files=short)
+        # Issue 14: a failed start writes no training_config.json, so the
+        # corrected command is not refused as "a different run".
+        self.assertFalse(
+            os.path.exists(
+                os.path.join(self.output_dir, "training_config.json")
+            )
+        )
+        self.train(validation_files=str(TRAIN_DATA))
+        self.assertTrue(
+            os.path.isfile(
+                os.path.join(self.output_dir, "export", "weights.hdf5")
+            )
+        )
+
+    def test_resume_with_another_vocabulary_of_the_same_size(self):
+        # Issue 14: the vocabulary's content is compared, not its size.
+        self.train(checkpoint_every=1)
+        tokens = load_vocabulary(TRAIN_VOCABULARY)
+        swapped = tokens[:3] + [tokens[4], tokens[3]] + tokens[5:]
+        other = os.path.join(self.get_temp_dir(), "swapped.txt")
+        with open(other, "w") as f:
+            f.write("\n".join(swapped) + "\n")
+        with self.assertRaisesRegex(
+            ValueError, "different run: the vocabulary's content"
+        ):
+            self.train(vocabulary=other, steps=2, checkpoint_every=1)
+        # The same vocabulary resumes.
+        self.assertEqual(self.train(steps=2, checkpoint_every=1)["step"], 2)
 
     def test_argument_errors(self):
         with self.assertRaisesRegex(ValueError, "steps` or `epochs"):
@@ -176,6 +179,23 @@ class TrainerErrorsTest(TestCase):
             self.train(strategy="horovod")
         with self.assertRaisesRegex(ValueError, "multiple of"):
             self.train(steps=10, checkpoint_every=5, steps_per_execution=2)
+        with self.assertRaisesRegex(TypeError, "TrainingConfig"):
+            train_language_model(self.output_dir, {"steps": 1})
+        # Nothing was written.
+        self.assertFalse(os.path.exists(self.output_dir))
+
+    def test_failed_starts_write_nothing(self):
+        # Issue 14: `--steps 0` or a negative count exported a random model
+        # with rc 0; `--batch-size 0` wrote training_config.json first.
+        for fields, pattern in (
+            ({"steps": 0}, "`steps` must be a positive int.*steps=0"),
+            ({"steps": -5}, "`steps` must be a positive int.*steps=-5"),
+            ({"batch_size": 0}, "`batch_size` must be a positive int"),
+            ({"epochs": 0.0, "steps": None}, "`epochs` must be > 0"),
+        ):
+            with self.assertRaisesRegex(ValueError, pattern):
+                self.train(**fields)
+            self.assertFalse(os.path.exists(self.output_dir))
 
     def test_fine_tuning_softmax_of_another_vocabulary(self):
         # A weight file whose softmax does not fit the vocabulary.

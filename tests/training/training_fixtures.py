@@ -83,6 +83,7 @@ SHARED_RUN = {
     "checkpoint_every": 80,
     "log_every": 20,
     "num_negative_samples": 16,
+    "softmax": "sampled",
     "dropout": 0.0,
     "learning_rate": 0.01,
     "jit_compile": True,
@@ -143,20 +144,47 @@ def _train_shared_run():
 
     directory = Path(tempfile.mkdtemp(prefix="keras_elmo_shared_run_"))
     atexit.register(shutil.rmtree, directory, ignore_errors=True)
-    arguments = dict(SHARED_RUN)
-    learning_rate = arguments.pop("learning_rate")
-    keras.utils.set_random_seed(arguments["seed"])
+    keras.utils.set_random_seed(SHARED_RUN["seed"])
     result = train_language_model(
-        directory / "run",
-        str(TRAIN_DATA),
-        str(TRAIN_VOCABULARY),
-        options=SHARED_RUN_OPTIONS,
-        validation_files=str(TRAIN_DATA),
-        optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=10.0),
-        verbose=0,
-        **arguments,
+        directory / "run", shared_run_config(), verbose=0
     )
     return directory / "run", result
+
+
+def shared_run_config(**fields):
+    """The `TrainingConfig` of the shared run (constant-rate Adam)."""
+    from keras_elmo.training.training_config import TrainingConfig
+
+    values = dict(
+        SHARED_RUN,
+        train_files=str(TRAIN_DATA),
+        vocabulary=str(TRAIN_VOCABULARY),
+        options=SHARED_RUN_OPTIONS,
+        validation_files=str(TRAIN_DATA),
+        optimizer="adam",
+        warmup_steps=0,
+        decay="constant",
+        global_clipnorm=10.0,
+    )
+    values.update(fields)
+    return TrainingConfig(**values)
+
+
+def tiny_config(**fields):
+    """A `TrainingConfig` of one step of `TINY_OPTIONS` on the fixture."""
+    from keras_elmo.training.training_config import TrainingConfig
+
+    values = dict(
+        train_files=str(TRAIN_DATA),
+        vocabulary=str(TRAIN_VOCABULARY),
+        options=TINY_OPTIONS,
+        batch_size=2,
+        unroll_steps=5,
+        steps=1,
+        jit_compile=False,
+    )
+    values.update(fields)
+    return TrainingConfig(**values)
 
 
 def shared_run():
