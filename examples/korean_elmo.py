@@ -220,6 +220,8 @@ def train_bilm(work_dir, tok, options, steps, batch_size, unroll_steps):
         "--negative-samples", 64,
         "--checkpoint-every", steps,
         "--log-every", max(1, steps // 4),
+        # Adagrad at 0.5 (bilm-tf's optimizer; Adam at this rate diverges).
+        "--recipe", "bilm_tf",
         "--learning-rate", 0.5,
         "--quiet",
     )  # fmt: skip

@@ -9,12 +9,10 @@ without TensorFlow).
 """
 
 import ast
-import os
-import subprocess
-import sys
 
 import pytest
 
+from tests.python_subprocess import run_python
 from tests.test_case import REPO_ROOT
 
 PACKAGE = REPO_ROOT / "keras_elmo"
@@ -190,15 +188,6 @@ def test_light_imports_do_not_import_tensorflow(statement):
         "if m in sys.modules];"
         "print(','.join(heavy))"
     )
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    result = run_python(code, env={"PYTHONPATH": str(REPO_ROOT)}, timeout=120)
     heavy = result.stdout.strip()
     assert heavy == "", f"{statement} imported {heavy}"

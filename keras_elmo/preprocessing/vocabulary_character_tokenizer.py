@@ -28,9 +28,13 @@ column, shifted the same way.
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from keras_elmo.api_export import keras_elmo_serializable
+from keras_elmo.utils.lazy_module import LazyModule
+
+# TensorFlow only when the in-graph tokenizer runs: the class imports on
+# every Keras backend (its NumPy `batch_to_ids` needs no TensorFlow).
+tf = LazyModule("tensorflow")
 
 ID_OFFSET = 1  # model ids are dictionary ids + 1; 0 = absent token
 BOS_TOKEN = "<bos>"

@@ -172,14 +172,19 @@ def load_language_model(model_dir):
     return ELMoLanguageModel.from_preset(preset.path), preset.vocabulary()
 
 
+def _perplexity(mean_nll):
+    # A diverged model can have a mean NLL past exp's float range.
+    return math.exp(mean_nll) if mean_nll < 700.0 else math.inf
+
+
 def _results(forward_nll, forward_count, backward_nll, backward_count):
     forward = forward_nll / forward_count
     backward = backward_nll / backward_count
     both = (forward_nll + backward_nll) / (forward_count + backward_count)
     return {
-        "perplexity": math.exp(both),
-        "forward_perplexity": math.exp(forward),
-        "backward_perplexity": math.exp(backward),
+        "perplexity": _perplexity(both),
+        "forward_perplexity": _perplexity(forward),
+        "backward_perplexity": _perplexity(backward),
         "loss": both,
         "targets": int(forward_count),
     }

@@ -137,6 +137,7 @@ class ELMoEmbeddingTest(TestCase):
             )
 
 
+@pytest.mark.tensorflow_only("string tensors, in-graph vocabulary tokenizer")
 class ELMoEmbeddingVocabularyTest(TestCase):
     """Raw sentences into an ELMoForManyLangs model inside a Keras model."""
 

@@ -125,10 +125,11 @@ class WarmStateTest(TestCase):
             results.append(embedder.embed_sentences(SENTENCES))
         for vectors in results[1:]:
             for a, b in zip(vectors, results[0]):
-                self.assertAllClose(a, b, atol=1e-6, rtol=0)
+                # 1e-6, plus float32 rounding of XLA's per-shape kernels.
+                self.assertAllClose(a, b, atol=1e-6, rtol=1e-5)
         # And equal to the model with the state set directly.
         direct = _layers(self.warm_model(), SENTENCES[:1])[0]
-        self.assertAllClose(results[0][0], direct, atol=1e-6, rtol=0)
+        self.assertAllClose(results[0][0], direct, atol=1e-6, rtol=1e-5)
 
     def test_elmo_embedding_from_preset_warm(self):
         write_warm_state(
@@ -255,7 +256,7 @@ def test_embed_command_initial_state(tmp_path, capsys):
     model.set_warm_state(read_warm_state(directory / "warm_state.npz"))
     with h5py.File(out, "r") as f:
         np.testing.assert_allclose(
-            f["0"][()], _layers(model, [SENTENCES[0]])[0], atol=1e-6
+            f["0"][()], _layers(model, [SENTENCES[0]])[0], atol=1e-6, rtol=1e-5
         )
     options = ["--options", str(directory / "options.json")]
     options += ["--weights", str(directory / "weights.hdf5")]

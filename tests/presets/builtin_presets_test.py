@@ -1,6 +1,5 @@
 """The built-in preset table: names, architectures, metadata, no network."""
 
-import os
 import subprocess
 import sys
 
@@ -14,6 +13,7 @@ from keras_elmo.presets import OFFICIAL_BASE_URL
 from keras_elmo.presets import builtin_preset_config
 from keras_elmo.presets import official_base_url
 from keras_elmo.presets import resolve_preset
+from tests.python_subprocess import run_python
 from tests.test_case import REPO_ROOT
 from tests.test_case import TestCase
 
@@ -152,18 +152,10 @@ def test_shipped_preset_loads_by_name_after_a_non_editable_install(tmp_path):
         "ids = keras_elmo.batch_to_char_ids([['Hello', 'world']]);"
         "print(tuple(m(ids)['layers'].shape))"
     )
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(site))
     work = tmp_path / "elsewhere"
     work.mkdir()
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    env = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(site)}
+    result = run_python(code, cwd=work, env=env)
     module_file, shape = result.stdout.strip().splitlines()[-2:]
     assert module_file.startswith(str(site)), module_file
     assert shape == "(1, 3, 4, 256)"  # (batch, layers, tokens, dim)

@@ -88,6 +88,8 @@ def test_http_then_from_the_cache_with_the_server_gone(preset_dir):
         "options.json",
         "text_tokenizer.json",  # optional, absent: asked for once
         "vocabulary.txt",
+        "warm_state.npz",  # optional, absent: asked for once
+        "warm_up.txt",  # optional, absent: asked for once
         "weights.hdf5",
     ]
     mix = embedding.layer_mix

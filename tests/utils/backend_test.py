@@ -1,7 +1,3 @@
-import os
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pytest
@@ -11,7 +7,7 @@ from keras_elmo.utils.backend import UnsupportedBackendError
 from keras_elmo.utils.backend import default_jit_compile
 from keras_elmo.utils.backend import require_tensorflow_backend
 from keras_elmo.utils.eager import concrete_value
-from tests.test_case import REPO_ROOT
+from tests.python_subprocess import run_python
 
 
 @pytest.fixture
@@ -103,16 +99,7 @@ def test_import_does_not_load_tensorflow_under_other_backends():
         "keras_elmo.ELMo, keras_elmo.ELMoEmbedding, keras_elmo.ELMoEmbedder\n"
         "print(sorted(m for m in sys.modules if m.startswith('tensorflow')))"
     )
-    env = {**os.environ, "KERAS_BACKEND": "numpy"}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_python(code, env={"KERAS_BACKEND": "numpy"}, timeout=600)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
 
 
