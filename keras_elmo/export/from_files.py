@@ -135,6 +135,9 @@ def export_from_files(
         embedder = ELMoEmbedder.from_preset(model, initial_state=initial_state)
         elmo, layer_mix = embedder.model, embedder.layer_mix
         text_tokenizer = embedder.text_tokenizer
+        # A character-vocabulary model (ELMoForManyLangs) brings its own
+        # in-graph tokenizer; None is bilm-tf's UTF-8 bytes.
+        character_tokenizer = embedder.tokenizer
     else:
         if weight_file is None:
             raise ValueError("`options_file` needs `weight_file` (the hdf5).")
@@ -143,7 +146,7 @@ def export_from_files(
                 "`output` is required when exporting from `options_file`."
             )
         elmo = ELMo.from_bilm_hdf5(options_file, weight_file)
-        layer_mix = text_tokenizer = None
+        layer_mix = text_tokenizer = character_tokenizer = None
     if format == "saved_model":
         return export_saved_model(
             elmo,
@@ -151,6 +154,7 @@ def export_from_files(
             version=version,
             layer_mix=layer_mix,
             text_tokenizer=text_tokenizer,
+            character_tokenizer=character_tokenizer,
             **limits,
         )
     return export_tflite(

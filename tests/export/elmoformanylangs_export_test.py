@@ -76,6 +76,26 @@ def test_saved_model_signatures(tiny, tmp_path):
     _check(by_ids, tokens, expected)
 
 
+def test_export_command_brings_the_character_tokenizer(tmp_path):
+    from keras_elmo.cli.main import main
+
+    directory = tmp_path / "model"
+    elmoformanylangs_fixture.make_model_dir(directory, fmt="zip")
+    served = tmp_path / "served"
+    assert (
+        main(["export", "--model", str(directory), "--output", str(served)])
+        == 0
+    )
+    loaded = tf.saved_model.load(str(served / "1"))
+    embedder = ELMoEmbedder.from_preset(str(directory))
+    tokens = [["ab", "한국"], ["zé"]]
+    expected = embedder.embed_sentences(tokens, output="all")
+    raw = loaded.signatures["serving_default"](
+        sentences=tf.constant(["ab 한국", "zé"])
+    )
+    _check(raw, tokens, expected)
+
+
 def test_saved_model_graph_has_core_ops_only(tiny, tmp_path):
     model, tokenizer, _, _ = tiny
     path = export_saved_model(
