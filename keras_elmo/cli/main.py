@@ -123,13 +123,18 @@ def _stderr_captured():
             os.close(saved)
 
 
-def import_tensorflow_quietly():
+def import_tensorflow_quietly(start_devices=True):
     """Import TensorFlow and start its devices without their start-up logs.
 
     TensorFlow 2.21 logs through absl before absl's log is initialised,
     and those lines (oneDNN, CPU features, "failed call to cuInit" without
     a GPU) ignore `TF_CPP_MIN_LOG_LEVEL`; so stderr is captured while
     TensorFlow starts, and shown only if starting fails.
+
+    Args:
+        start_devices: bool. Also start the devices. `False` for the
+            multi-worker and TPU strategies, which must configure the
+            runtime (collective ops) before it starts. Defaults to `True`.
 
     Example:
 
@@ -138,7 +143,8 @@ def import_tensorflow_quietly():
     with _stderr_captured():
         import tensorflow as tf
 
-        tf.config.list_logical_devices()  # device start-up (cuInit) logs
+        if start_devices:
+            tf.config.list_logical_devices()  # device start-up (cuInit) logs
 
 
 def main(argv=None):
@@ -151,7 +157,11 @@ def main(argv=None):
     if not args.verbose:
         quiet()
         if args.command not in TENSORFLOW_FREE_COMMANDS:
-            import_tensorflow_quietly()
+            # A multi-worker or TPU strategy configures the runtime first.
+            strategy = getattr(args, "strategy", "default")
+            import_tensorflow_quietly(
+                start_devices=strategy not in ("multi_worker", "tpu")
+            )
     try:
         return args.func(args) or 0
     except USER_ERRORS as error:
