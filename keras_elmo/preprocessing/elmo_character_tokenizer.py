@@ -13,6 +13,9 @@ from keras_elmo.preprocessing.elmo_characters import EOS_TOKEN
 from keras_elmo.preprocessing.elmo_characters import EOW_CHAR
 from keras_elmo.preprocessing.elmo_characters import MAX_CHARACTERS_PER_TOKEN
 from keras_elmo.preprocessing.elmo_characters import PAD_CHAR
+from keras_elmo.preprocessing.vocabulary_character_tokenizer import (
+    ragged_tokens,
+)
 from keras_elmo.utils.backend import USE_CHARACTER_IDS
 from keras_elmo.utils.backend import require_tensorflow_backend
 
@@ -243,17 +246,8 @@ class ElmoCharacterTokenizer(keras.layers.Layer):
                 "sentences, call `ElmoCharacterTokenizer.split(sentences)` "
                 f"first. Received: inputs.shape={inputs.shape}"
             )
-        if isinstance(inputs, tf.RaggedTensor):
-            if sequence_length is not None:
-                raise ValueError(
-                    "`sequence_length` is only for dense inputs; a ragged "
-                    "tensor already knows its row lengths."
-                )
-            return inputs.with_row_splits_dtype(tf.int64), None, inputs.shape
-        width = tf.shape(inputs, out_type=tf.int64)[1]
-        if sequence_length is None:
-            tokens = tf.ragged.boolean_mask(inputs, tf.not_equal(inputs, ""))
-            return tokens, width, inputs.shape
+        tokens, width = ragged_tokens(inputs, sequence_length)
+        return tokens, width, inputs.shape
         sequence_length = tf.cast(sequence_length, tf.int64)  # (batch,)
         checks = [
             tf.debugging.assert_non_negative(

@@ -41,6 +41,54 @@ BOS_TOKEN = "<bos>"
 EOS_TOKEN = "<eos>"
 
 
+def ragged_tokens(inputs, sequence_length=None):
+    """A `[batch, tokens]` string batch as ragged tokens, and its width.
+
+    Shared by the in-graph character tokenizers. A ragged batch is kept
+    (it knows its row lengths); a dense one is cut at `sequence_length`
+    (checked in the graph to lie in `[0, width]`), or, without it, loses
+    its `""` padding.
+
+    Args:
+        inputs: `tf.string` tensor or `tf.RaggedTensor` `[batch, tokens]`.
+        sequence_length: int tensor `[batch]` or None. Only for dense
+            inputs.
+
+    Returns:
+        `(tokens, width)`: a `tf.RaggedTensor` with int64 row splits, and
+        the dense input's width (None for ragged inputs).
+
+    Example:
+
+    >>> tokens, _ = ragged_tokens(tf.constant([["a", ""], ["b", "c"]]))
+    """
+    if isinstance(inputs, tf.RaggedTensor):
+        if sequence_length is not None:
+            raise ValueError(
+                "`sequence_length` is only for dense inputs; a ragged "
+                "tensor already knows its row lengths."
+            )
+        return inputs.with_row_splits_dtype(tf.int64), None
+    width = tf.shape(inputs, out_type=tf.int64)[1]
+    if sequence_length is None:
+        mask = tf.not_equal(inputs, "")
+        return tf.ragged.boolean_mask(inputs, mask), width
+    sequence_length = tf.cast(sequence_length, tf.int64)  # (batch,)
+    checks = [
+        tf.debugging.assert_non_negative(
+            sequence_length, message="`sequence_length` must be >= 0."
+        ),
+        tf.debugging.assert_less_equal(
+            sequence_length,
+            width,
+            message="`sequence_length` exceeds the width of `inputs`.",
+        ),
+    ]
+    with tf.control_dependencies(checks):
+        tokens = tf.RaggedTensor.from_tensor(inputs, lengths=sequence_length)
+    return tokens, width
+
+
 def _check_vocabulary(name, vocabulary, required):
     if not isinstance(vocabulary, dict) or not vocabulary:
         raise ValueError(
@@ -236,32 +284,9 @@ class VocabularyCharacterTokenizer(keras.layers.Layer):
                 f"[batch, tokens]. Received: dtype={inputs.dtype.name}, "
                 f"shape={inputs.shape}"
             )
-        if isinstance(inputs, tf.RaggedTensor):
-            if sequence_length is not None:
-                raise ValueError(
-                    "`sequence_length` is only for dense inputs; a ragged "
-                    "tensor already knows its row lengths."
-                )
-            return inputs.with_row_splits_dtype(tf.int64), None
-        width = tf.shape(inputs, out_type=tf.int64)[1]
+        tokens, width = ragged_tokens(inputs, sequence_length)
         if sequence_length is None:
-            mask = tf.not_equal(inputs, "")
-            return tf.ragged.boolean_mask(inputs, mask), None
-        sequence_length = tf.cast(sequence_length, tf.int64)  # (batch,)
-        checks = [
-            tf.debugging.assert_non_negative(
-                sequence_length, message="`sequence_length` must be >= 0."
-            ),
-            tf.debugging.assert_less_equal(
-                sequence_length,
-                width,
-                message="`sequence_length` exceeds the width of `inputs`.",
-            ),
-        ]
-        with tf.control_dependencies(checks):
-            tokens = tf.RaggedTensor.from_tensor(
-                inputs, lengths=sequence_length
-            )
+            width = None  # `""` padding: as wide as the longest sentence
         return tokens, width
 
     def tokens_to_ids(self, tokens):
