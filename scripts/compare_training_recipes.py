@@ -11,9 +11,10 @@ process (`resource.getrusage(RUSAGE_SELF)`, user + system, every thread:
 TensorFlow's compute and tf.data), not wall time, which depends on what
 else runs. A learning-rate schedule needs the run's length in steps, so
 the budget is converted to steps with the candidate's measured CPU
-seconds per step (one calibration per compute shape: batch size and full
-or sampled softmax; steps 3-12 of a short run, cached in
-`calibration.json`). The CPU time actually used by the steps is recorded
+seconds per step (one calibration per candidate, steps 3-12 of a short
+run, cached in `calibration.json`: candidates of the same compute shape
+still differ, e.g. a sampled-softmax step with Adam took 0.59 CPU-s and
+one with Adagrad and dropout 0.90). The CPU time actually used by the steps is recorded
 next to each result, so the budgets can be checked. The first step
 (tracing and XLA compilation, a fixed cost) is not counted in the budget.
 
@@ -41,9 +42,10 @@ import sys
 import tempfile
 import time
 
-# Candidate name -> recipe and overrides. All but `adam_batch32` use batch
-# 64; `bilm_tf` too (its own default is 128), so that the optimizer is
-# what differs from `adam_sampled`.
+# Candidate name -> recipe and overrides. All but the batch-32 ones use
+# batch 64 x 20 tokens; `bilm_tf` too (its own default is 128), so that the
+# optimizer is what differs from `adam_sampled`. `adam_full_unroll40`
+# (32 x 40) has the tokens of a 64 x 20 step in longer rows.
 CANDIDATES = {
     "bilm_tf": {"recipe": "bilm_tf", "batch_size": 64},
     "adam_sampled": {
@@ -52,9 +54,15 @@ CANDIDATES = {
         "num_negative_samples": 8192,
     },
     "adam_full": {"recipe": "adam"},
+    "adam_full_lr1e-3": {"recipe": "adam", "learning_rate": 1e-3},
     "adam_full_lr4e-3": {"recipe": "adam", "learning_rate": 4e-3},
     "adam_full_dropout0.1": {"recipe": "adam", "dropout": 0.1},
     "adam_full_batch32": {"recipe": "adam", "batch_size": 32},
+    "adam_full_unroll40": {
+        "recipe": "adam",
+        "batch_size": 32,
+        "unroll_steps": 40,
+    },
 }
 WARMUP_FRACTION = 0.05
 CALIBRATION_STEPS = 12
@@ -122,10 +130,10 @@ def candidate_config(name, args, seed, steps):
     )
 
 
-def shape_key(config, vocab_size):
+def calibration_key(name, config, vocab_size):
     full = config.uses_full_softmax(vocab_size)
     softmax = "full" if full else f"sampled{config.num_negative_samples}"
-    return f"batch{config.batch_size}x{config.unroll_steps}_{softmax}"
+    return f"{name}_batch{config.batch_size}x{config.unroll_steps}_{softmax}"
 
 
 def _train(config, output_dir, clock):
@@ -161,7 +169,9 @@ def run_one(name, seed, args):
     if os.path.exists(calibration_file):
         with open(calibration_file) as f:
             table = json.load(f)
-    key = shape_key(candidate_config(name, args, seed, 1), len(vocabulary))
+    key = calibration_key(
+        name, candidate_config(name, args, seed, 1), len(vocabulary)
+    )
     if key not in table:
         cpu_per_step, wall_per_step = calibrate(name, args)
         table[key] = {

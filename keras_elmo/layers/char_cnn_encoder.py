@@ -289,16 +289,19 @@ class CharCNNEncoder(keras.layers.Layer):
         """Max-pooled, activated convolution features of every token.
 
         Two formulations of the same convolutions, picked at trace time:
-        table lookups when XLA compiles an inference computation (it fuses
-        the lookups, adds and max-pool into one loop), and matmuls over
-        unfolded character windows otherwise: without XLA (oneDNN's matmul
-        is the fastest TensorFlow kernel for it, and it lowers to TFLite
-        builtins) and in training (the gradient of a lookup is a scatter,
-        slow on CPU; the matmul's gradient is two matmuls).
+        table lookups when TensorFlow's XLA compiles an inference
+        computation (it fuses the lookups, adds and max-pool into one loop),
+        and matmuls over unfolded character windows otherwise: without XLA
+        (oneDNN's matmul is the fastest TensorFlow kernel for it, and it
+        lowers to TFLite builtins), in training (the gradient of a lookup is
+        a scatter, slow on CPU; the matmul's gradient is two matmuls), and
+        on JAX, whose CPU compiler does not fuse the lookups: 4x slower than
+        the matmuls there (docs/performance.md, "Backends").
         """
         chars = self.max_characters_per_token
         ids = ops.reshape(character_ids, (-1, chars))  # (batch * tokens, chars)
-        if in_xla_context() and not training:
+        on_tensorflow = keras.config.backend() == "tensorflow"
+        if on_tensorflow and in_xla_context() and not training:
             return self._convolve_by_lookup(ids)
         return self._convolve_by_matmul(ids)
 

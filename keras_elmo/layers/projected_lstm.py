@@ -161,6 +161,23 @@ class ProjectedLSTM(keras.layers.Layer):
             c = ops.zeros((batch, self.units), dtype=gates.dtype)
         else:
             h, c = (ops.cast(s, gates.dtype) for s in initial_state)
+        if keras.config.backend() in ("jax", "torch"):
+            # A scan stacks the per-step outputs: O(time) work, and JAX
+            # differentiates it (it has no reverse-mode gradient of a while
+            # loop). With `reverse`, step t still lands at position t.
+            def scan_step(state, step_inputs):
+                h, c = state
+                gates_t, keep_t = step_inputs  # (b, 4u), (b, 1)
+                new_h, new_c = self._step(gates_t, h, c)
+                # Padded steps leave the state as it was (dynamic_rnn).
+                h = keep_t * new_h + (1.0 - keep_t) * h
+                c = keep_t * new_c + (1.0 - keep_t) * c
+                return (h, c), new_h * keep_t
+
+            (h, c), outputs = ops.scan(
+                scan_step, (h, c), (gates, keep), reverse=self.go_backwards
+            )
+            return ops.transpose(outputs, (1, 0, 2)), h, c  # (b, t, out)
         outputs = ops.zeros((time, batch, self.output_dim), dtype=gates.dtype)
         steps = ops.arange(time)  # (t,)
 
@@ -168,34 +185,24 @@ class ProjectedLSTM(keras.layers.Layer):
             t = time - 1 - step if self.go_backwards else step
             keep_t = ops.take(keep, t, axis=0)  # (b, 1)
             new_h, new_c = self._step(ops.take(gates, t, axis=0), h, c)
-            # Padded steps leave the state as it was (dynamic_rnn lengths).
             h = keep_t * new_h + (1.0 - keep_t) * h
             c = keep_t * new_c + (1.0 - keep_t) * c
-            # Write step t into the fixed-shape outputs with a select rather
-            # than a dynamic-update-slice: it has a gradient in every
-            # backend and lowers to TFLite builtins; its gradient only keeps
-            # the (time, 1, 1) condition per step.
+            # TensorFlow (and its TFLite conversion) keeps the while loop:
+            # step t goes into the fixed-shape outputs with a select rather
+            # than a TensorArray or dynamic-update-slice, which lowers to
+            # TFLite builtins; its gradient only keeps the (time, 1, 1)
+            # condition per step.
             is_t = ops.equal(steps, t)[:, None, None]  # (t, 1, 1)
             outputs = ops.where(is_t, (new_h * keep_t)[None], outputs)
             return step + 1, h, c, outputs
 
-        start = (ops.convert_to_tensor(0, "int32"), h, c, outputs)
-        if keras.config.backend() == "jax":
-            # JAX has no reverse-mode gradient of a while loop; its number
-            # of steps is always static, and a fori_loop with static bounds
-            # lowers to a scan, which has one (fine-tuning the biLM).
-            _, h, c, outputs = ops.fori_loop(
-                0, time, lambda _, state: body(*state), start
-            )
-        else:
-            # maximum_iterations lets XLA size the gradient's per-step
-            # stacks.
-            _, h, c, outputs = ops.while_loop(
-                lambda step, *_: step < time,
-                body,
-                start,
-                maximum_iterations=time,
-            )
+        # maximum_iterations lets XLA size the gradient's per-step stacks.
+        _, h, c, outputs = ops.while_loop(
+            lambda step, *_: step < time,
+            body,
+            (ops.convert_to_tensor(0, "int32"), h, c, outputs),
+            maximum_iterations=time,
+        )
         return ops.transpose(outputs, (1, 0, 2)), h, c  # (b, t, out)
 
     def compute_mask(self, inputs, mask=None):

@@ -81,8 +81,10 @@ def test_embed_file_allennlp_layout(model_dir, tmp_path):
         index = json.loads(f["sentence_to_index"][0])
         assert index["The cat sat ."] == "0"
         assert index["Hello"] == "4"
+        # Chunks of 2 pad to other shapes than one batch of 5, and each
+        # shape is its own compiled program (float32 rounding differs).
         for i, array in enumerate(expected):
-            np.testing.assert_allclose(f[str(i)][...], array, atol=1e-6)
+            np.testing.assert_allclose(f[str(i)][...], array, atol=1e-5)
     with pytest.raises(FileNotFoundError, match="missing.txt"):
         embedder.embed_file(tmp_path / "missing.txt", out)
 

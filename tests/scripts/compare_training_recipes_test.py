@@ -24,16 +24,17 @@ def test_candidates_are_valid_configs():
     assert configs["adam_full_dropout0.1"].dropout == 0.1
     assert configs["adam_full_lr4e-3"].learning_rate == 4e-3
     assert all(c.seed == 1 and c.steps == 100 for c in configs.values())
-    # One calibration per compute shape.
-    shapes = {
-        name: compare.shape_key(config, 37_296)
+    assert configs["adam_full_unroll40"].unroll_steps == 40
+    assert configs["adam_full_unroll40"].batch_size == 32
+    # One calibration per candidate, named with its compute shape.
+    keys = {
+        name: compare.calibration_key(name, config, 37_296)
         for name, config in configs.items()
     }
-    assert shapes["adam_full"] == shapes["adam_full_lr4e-3"]
-    assert shapes["adam_full"] == "batch64x20_full"
-    assert shapes["bilm_tf"] == shapes["adam_sampled"]
-    assert shapes["adam_full_batch32"] == "batch32x20_full"
-
+    assert keys["adam_full"] == "adam_full_batch64x20_full"
+    assert keys["adam_sampled"] == "adam_sampled_batch64x20_sampled8192"
+    assert keys["adam_full_unroll40"] == "adam_full_unroll40_batch32x40_full"
+    assert len(set(keys.values())) == len(keys)
 
 def test_table_sorts_by_mean_and_shows_the_spread():
     def result(name, seed, ppl):
