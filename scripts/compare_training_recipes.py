@@ -14,9 +14,10 @@ the budget is converted to steps with the candidate's measured CPU
 seconds per step (one calibration per candidate, steps 3-12 of a short
 run, cached in `calibration.json`: candidates of the same compute shape
 still differ, e.g. a sampled-softmax step with Adam took 0.59 CPU-s and
-one with Adagrad and dropout 0.90). The CPU time actually used by the steps is recorded
-next to each result, so the budgets can be checked. The first step
-(tracing and XLA compilation, a fixed cost) is not counted in the budget.
+one with Adagrad and dropout 0.90). The CPU time actually used by the
+steps is recorded next to each result, so the budgets can be checked. The
+first step (tracing and XLA compilation, a fixed cost) is not counted in
+the budget.
 
 Schedules are scaled to the budget: the warmup is 5% of the steps (the
 shipped run: 200 of 4,500) and the cosine decay ends at the last step.

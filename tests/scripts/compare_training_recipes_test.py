@@ -36,6 +36,7 @@ def test_candidates_are_valid_configs():
     assert keys["adam_full_unroll40"] == "adam_full_unroll40_batch32x40_full"
     assert len(set(keys.values())) == len(keys)
 
+
 def test_table_sorts_by_mean_and_shows_the_spread():
     def result(name, seed, ppl):
         return {
