@@ -27,6 +27,7 @@ including the `<S>`/`</S>` markers the model reads (padding is not counted:
 computing it is waste that bucketing avoids).
 """
 
+import gc
 import os
 import sys
 import time
@@ -69,6 +70,14 @@ def parse_args(argv=None):
         choices=["predict_on_batch", "predict"],
         default="predict_on_batch",
         help="The Keras call timed for each batch.",
+    )
+    parser.add_argument(
+        "--freeze-gc",
+        action="store_true",
+        help="gc.freeze() after the model is built: Python's garbage "
+        "collector then skips the objects of TensorFlow and the model "
+        "(Keras's TensorFlow `predict` allocates enough per call to start "
+        "full collections over them).",
     )
     parser.add_argument(
         "--presets", nargs="+", default=["elmo_small_en", "elmo_original_en"]
@@ -160,6 +169,8 @@ def run_config(args, preset, batch_size, dtype, sentences, reference=None):
     from keras_elmo.presets import builtin_preset_config
 
     model = _build_model(preset, dtype, args.seed, args.jit)
+    if args.freeze_gc:
+        gc.freeze()
     flops = forward_flops_per_token(
         config_to_options(builtin_preset_config(preset))
     )
@@ -213,6 +224,7 @@ def run_config(args, preset, batch_size, dtype, sentences, reference=None):
         "backend": model_backend(),
         "jit_compile": bool(model.jit_compile),
         "api": args.api,
+        "freeze_gc": args.freeze_gc,
         "clock": args.clock,
         "bucketed": not args.no_bucket,
         "batches": len(char_ids),

@@ -20,14 +20,24 @@ Each part prints one JSON line with its median time and its share of the
 whole step; `ratio_to_matmul` is the part's counted FLOP rate over the
 probe's (counted as in `benchmarks/training.py`: 3x the forward).
 
+`--hlo-ops N` then traces whole train steps with the TensorFlow profiler,
+with XLA's per-operation trace events on, and prints the N operations of
+the compiled step (fusions, matmuls) that take the most time, and the same
+grouped by kind: what the parts timed alone do not show.
+
 Usage (from the repository root):
 
     python benchmarks/profile_train_step.py --clock cpu \\
         --intra-op-threads 1 --inter-op-threads 1
+    python benchmarks/profile_train_step.py --hlo-ops 20
 """
 
+import collections
+import glob
 import os
+import re
 import sys
+import tempfile
 
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
@@ -50,11 +60,85 @@ from benchmarks.training import training_batches
 
 def parse_args(argv=None):
     parser = add_step_arguments(base_parser(__doc__.splitlines()[0]))
+    parser.add_argument(
+        "--hlo-ops",
+        type=int,
+        default=0,
+        help="Also trace the whole step and print its N slowest XLA "
+        "operations (0: off).",
+    )
     return parser.parse_args(argv)
+
+
+def hlo_op_seconds(run_step, steps):
+    """Seconds per step of every XLA operation that `run_step` runs.
+
+    Traces `steps` calls with the TensorFlow profiler; XLA:CPU emits a
+    trace event per executed operation when started with
+    `--xla_cpu_enable_xprof_traceme` (set by `main` before TensorFlow is
+    imported). Times are summed over the threads that ran them.
+
+    Returns:
+        `collections.Counter`: operation name -> seconds per step.
+    """
+    import tensorflow as tf
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    space = xplane_pb2.XSpace()
+    with tempfile.TemporaryDirectory() as logdir:
+        tf.profiler.experimental.start(logdir)
+        for _ in range(steps):
+            run_step()
+        tf.profiler.experimental.stop()
+        pattern = os.path.join(logdir, "**", "*.xplane.pb")
+        with open(glob.glob(pattern, recursive=True)[0], "rb") as f:
+            space.ParseFromString(f.read())
+    seconds = collections.Counter()
+    for plane in space.planes:
+        names = {k: v.name for k, v in plane.event_metadata.items()}
+        hlo_op = [
+            k for k, v in plane.stat_metadata.items() if v.name == "hlo_op"
+        ]
+        for line in plane.lines:  # the caller's thread and the workers
+            for event in line.events:
+                # XLA's operation events carry an `hlo_op` stat; the spans
+                # around them (the step, the executable) do not.
+                if any(stat.metadata_id in hlo_op for stat in event.stats):
+                    name = names[event.metadata_id]
+                    seconds[name] += event.duration_ps / 1e12 / steps
+    return seconds
+
+
+def emit_hlo_ops(args, run_step, step_seconds):
+    """Print the slowest operations of the step, then the same by kind."""
+    seconds = hlo_op_seconds(run_step, args.repeats)
+    kinds = collections.Counter()
+    for name, value in seconds.items():
+        kinds[re.sub(r"[._]\d+$", "", name)] += value
+    for label, table in (("op", seconds), ("kind", kinds)):
+        for name, value in table.most_common(args.hlo_ops):
+            emit(
+                {
+                    "benchmark": "profile_train_step_hlo",
+                    "preset": args.preset,
+                    label: name,
+                    "thread_seconds_per_step": round(value, 4),
+                    "share_of_step_threads": round(
+                        value / (seconds.total() or 1), 3
+                    ),
+                    "step_seconds": round(step_seconds, 4),
+                }
+            )
 
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.hlo_ops:
+        # Before TensorFlow is imported: XLA reads its flags once.
+        os.environ["XLA_FLAGS"] = (
+            os.environ.get("XLA_FLAGS", "")
+            + " --xla_cpu_enable_xprof_traceme=true"
+        )
     threads = configure_threads(args.intra_op_threads, args.inter_op_threads)
     import keras
     import tensorflow as tf
@@ -72,7 +156,7 @@ def main(argv=None):
     keras.utils.set_random_seed(args.seed)
     options = config_to_options(builtin_preset_config(args.preset))
     elmo = ELMo.from_preset(
-        args.preset, load_weights=False, dropout=0.1, name="elmo"
+        args.preset, load_weights=False, dropout=args.dropout, name="elmo"
     )
     model = ELMoLanguageModel(
         elmo,
@@ -206,6 +290,12 @@ def main(argv=None):
                 "matmul_gflop_per_s": round(median(rates) / 1e9, 2),
                 "load_average": load_average(),
             }
+        )
+    if args.hlo_ops:
+        emit_hlo_ops(
+            args,
+            lambda: run_to_completion(parts[0][1], []),
+            step_seconds,
         )
 
 

@@ -132,6 +132,30 @@ class CharCNNEncoderTest(TestCase):
         ):
             self.assertAllClose(got, expected, atol=1e-4)
 
+    @pytest.mark.tensorflow_only("tf.GradientTape")
+    def test_training_gathers_windows_with_the_same_gradients(self):
+        # In training the windows are gathered from the character table
+        # (a scatter-add gradient) instead of concatenated slices of the
+        # embedded characters: same outputs, same gradients.
+        import tensorflow as tf
+
+        layer = CharCNNEncoder(**TINY)
+        ids = batch_to_char_ids([["The", "cat", "sat"], ["Hello", "naïve"]])
+
+        def outputs_and_gradients(training):
+            with tf.GradientTape() as tape:
+                outputs = layer(ids, training=training)
+                loss = tf.reduce_sum(outputs**2)
+            grads = tape.gradient(loss, layer.trainable_variables)
+            return outputs, [tf.convert_to_tensor(g) for g in grads]
+
+        gathered, gathered_grads = outputs_and_gradients(True)
+        sliced, sliced_grads = outputs_and_gradients(False)
+        self.assertAllClose(gathered, sliced, atol=1e-6)
+        self.assertEqual(len(gathered_grads), len(sliced_grads))
+        for got, expected in zip(gathered_grads, sliced_grads):
+            self.assertAllClose(got, expected, atol=1e-5)
+
 
 class CharCNNEncoderWordEmbeddingTest(TestCase):
     # ELMoForManyLangs' token embedder: a word table beside the CNN.
