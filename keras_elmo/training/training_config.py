@@ -25,10 +25,12 @@ import os
 
 from keras_elmo.utils.validation import check_positive_int
 
-# The full softmax is used (softmax="auto") up to this many words. On the
-# small preset (LSTM projection 128) a 37,296-word full softmax costs 1.0 s
-# a step at batch 64 against 0.8 s for 4,096 sampled negatives (2 cores),
-# and reaches a far lower perplexity per CPU-second (docs/training.md).
+# The full softmax is used (softmax="auto") up to this many words: it is
+# the exact objective and learns more per step (the shipped model's run).
+# It is not free: on the small preset at batch 64 x 20 a 37,296-word full
+# softmax step takes 0.92 CPU-s against 0.55 with 8,192 sampled negatives
+# (one thread), and on an equal CPU budget of 200 s the sampled run
+# reached the lower perplexity (docs/training.md, "Recipe comparison").
 # Above ~50k words the dense (V x 128) gradient dominates the step.
 FULL_SOFTMAX_MAX_VOCABULARY = 50_000
 
