@@ -22,8 +22,10 @@ the budget.
 Schedules are scaled to the budget: the warmup is 5% of the steps (the
 shipped run: 200 of 4,500) and the cosine decay ends at the last step.
 
-Every run is its own process (a clean CPU clock and memory), and runs go
-one at a time. Results are appended to `results.jsonl` in the work
+Every run is its own process (a clean CPU clock and memory). Runs go one
+at a time per invocation; invocations with disjoint `--candidates` may
+run side by side (e.g. one per core with `taskset`) on one work
+directory. Results are appended to `results.jsonl` in the work
 directory; running the script again skips what is done.
 
 Usage:
@@ -34,6 +36,7 @@ Usage:
 """
 
 import argparse
+import fcntl
 import json
 import os
 import resource
@@ -158,6 +161,32 @@ def calibrate(name, args):
     return cpu / steps, wall / steps
 
 
+def load_calibrations(path):
+    """The calibration table (key -> seconds per step), `{}` if none."""
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def add_calibration(path, key, value):
+    """Add `key` to the table at `path`; returns the table.
+
+    Comparisons run in parallel (one per core) share the table: the read,
+    update and atomic replace happen under an exclusive lock, so that one
+    process cannot drop another's entry.
+    """
+    with open(path + ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        table = load_calibrations(path)
+        table[key] = value
+        tmp = f"{path}.tmp{os.getpid()}"
+        with open(tmp, "w") as f:
+            json.dump(table, f, indent=2)
+        os.replace(tmp, path)
+    return table
+
+
 def run_one(name, seed, args):
     """Train candidate `name` for the budget; returns the result dict."""
     from keras_elmo.preprocessing.word_vocabulary import iter_sentences
@@ -166,23 +195,21 @@ def run_one(name, seed, args):
 
     vocabulary = load_vocabulary(os.path.join(args.data_dir, "vocab.txt"))
     calibration_file = os.path.join(args.work_dir, "calibration.json")
-    table = {}
-    if os.path.exists(calibration_file):
-        with open(calibration_file) as f:
-            table = json.load(f)
     key = calibration_key(
         name, candidate_config(name, args, seed, 1), len(vocabulary)
     )
+    table = load_calibrations(calibration_file)
     if key not in table:
         cpu_per_step, wall_per_step = calibrate(name, args)
-        table[key] = {
-            "cpu_seconds_per_step": cpu_per_step,
-            "wall_seconds_per_step": wall_per_step,
-            "measured_with": name,
-        }
-        with open(calibration_file + ".tmp", "w") as f:
-            json.dump(table, f, indent=2)
-        os.replace(calibration_file + ".tmp", calibration_file)
+        table = add_calibration(
+            calibration_file,
+            key,
+            {
+                "cpu_seconds_per_step": cpu_per_step,
+                "wall_seconds_per_step": wall_per_step,
+                "measured_with": name,
+            },
+        )
     per_step = table[key]["cpu_seconds_per_step"]
     steps = 1 + max(10, round(args.budget_cpu_seconds / per_step))
     config = candidate_config(name, args, seed, steps)

@@ -67,3 +67,18 @@ def test_cpu_seconds_grow():
     first = compare.cpu_seconds()
     sum(i * i for i in range(200_000))
     assert compare.cpu_seconds() > first
+
+
+def test_parallel_calibrations_keep_each_others_entries(tmp_path):
+    import multiprocessing
+
+    path = str(tmp_path / "calibration.json")
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(4) as pool:
+        pool.starmap(
+            compare.add_calibration,
+            [(path, f"key{i}", {"cpu_seconds_per_step": i}) for i in range(16)],
+        )
+    table = compare.load_calibrations(path)
+    assert sorted(table) == sorted(f"key{i}" for i in range(16))
+    assert table["key7"] == {"cpu_seconds_per_step": 7}
