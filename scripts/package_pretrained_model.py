@@ -267,8 +267,11 @@ def train_command(training, output_dir, options_file):
     # packaged.
     steps = config.get("steps") or training["steps_trained"]
     files = " ".join(f'"{p}"' for p in training["train_files"])
+    # The softmax the run used, named: a recipe's default may change.
+    softmax = "full" if training["full_softmax"] else "sampled"
     lines = [
-        f"keras-elmo train --recipe {recipe} --train {files} \\",
+        f"keras-elmo train --recipe {recipe} --softmax {softmax} "
+        f"--train {files} \\",
         "    --validation data/pretraining/heldout.txt \\",
         "    --validation-steps 10 \\",
         "    --vocabulary data/pretraining/vocab.txt \\",
