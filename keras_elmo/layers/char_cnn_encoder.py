@@ -369,8 +369,8 @@ class CharCNNEncoder(keras.layers.Layer):
                     # by its character ids. The gradient is one
                     # scatter-add into the small table, where the slices
                     # concatenated below have a gradient of padded slices,
-                    # summed (XLA's slowest fusions of the train step;
-                    # gathering makes the step 7% faster, docs/performance.md).
+                    # summed (a copy, a concatenation and a reduce-window
+                    # in XLA; the step is 2-7% faster, docs/performance.md).
                     offsets = np.arange(start, stop)[:, None] + np.arange(width)
                     window_ids = ops.take(ids, offsets.reshape(-1), axis=1)
                     windows = ops.reshape(
