@@ -143,6 +143,14 @@ class ProjectedLSTM(keras.layers.Layer):
                 h = ops.clip(h, -self.projection_clip, self.projection_clip)
         return h, c
 
+    def _masked_step(self, gates_t, keep_t, h, c):
+        """One step; padded rows (`keep_t` 0) keep their state."""
+        new_h, new_c = self._step(gates_t, h, c)
+        # Padded steps leave the state as it was (dynamic_rnn lengths).
+        h = keep_t * new_h + (1.0 - keep_t) * h
+        c = keep_t * new_c + (1.0 - keep_t) * c
+        return h, c, new_h * keep_t  # new state, output of the step
+
     def call(self, inputs, mask=None, initial_state=None):
         batch, time = ops.shape(inputs)[0], ops.shape(inputs)[1]
         # Input half of the gates for all steps at once: one large matmul.
@@ -166,13 +174,9 @@ class ProjectedLSTM(keras.layers.Layer):
             # differentiates it (it has no reverse-mode gradient of a while
             # loop). With `reverse`, step t still lands at position t.
             def scan_step(state, step_inputs):
-                h, c = state
                 gates_t, keep_t = step_inputs  # (b, 4u), (b, 1)
-                new_h, new_c = self._step(gates_t, h, c)
-                # Padded steps leave the state as it was (dynamic_rnn).
-                h = keep_t * new_h + (1.0 - keep_t) * h
-                c = keep_t * new_c + (1.0 - keep_t) * c
-                return (h, c), new_h * keep_t
+                h, c, output = self._masked_step(gates_t, keep_t, *state)
+                return (h, c), output
 
             (h, c), outputs = ops.scan(
                 scan_step, (h, c), (gates, keep), reverse=self.go_backwards
@@ -184,16 +188,15 @@ class ProjectedLSTM(keras.layers.Layer):
         def body(step, h, c, outputs):
             t = time - 1 - step if self.go_backwards else step
             keep_t = ops.take(keep, t, axis=0)  # (b, 1)
-            new_h, new_c = self._step(ops.take(gates, t, axis=0), h, c)
-            h = keep_t * new_h + (1.0 - keep_t) * h
-            c = keep_t * new_c + (1.0 - keep_t) * c
+            gates_t = ops.take(gates, t, axis=0)  # (b, 4u)
+            h, c, output = self._masked_step(gates_t, keep_t, h, c)
             # TensorFlow (and its TFLite conversion) keeps the while loop:
             # step t goes into the fixed-shape outputs with a select rather
             # than a TensorArray or dynamic-update-slice, which lowers to
             # TFLite builtins; its gradient only keeps the (time, 1, 1)
             # condition per step.
             is_t = ops.equal(steps, t)[:, None, None]  # (t, 1, 1)
-            outputs = ops.where(is_t, (new_h * keep_t)[None], outputs)
+            outputs = ops.where(is_t, output[None], outputs)
             return step + 1, h, c, outputs
 
         # maximum_iterations lets XLA size the gradient's per-step stacks.
