@@ -329,7 +329,7 @@ def main(argv=None):
     parser.add_argument("--data-dir", default="data/pretraining")
     parser.add_argument(
         "--options",
-        default="keras_elmo/presets/elmo_english_small/options.json",
+        default="saved_models/elmo_english_small/preset/options.json",
     )
     parser.add_argument("--budget-cpu-seconds", type=float, default=120.0)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])

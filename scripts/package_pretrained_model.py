@@ -28,7 +28,7 @@ Usage (the shipped model):
     python scripts/conll_to_text.py data/ablation/pos_brown/test.conll \
         data/ablation/brown_test_1000.txt --max-sentences 1000
     python scripts/package_pretrained_model.py runs/elmo_english_small \
-        keras_elmo/presets/elmo_english_small \
+        saved_models/elmo_english_small/preset \
         --serving-dir saved_models/elmo_english_small \
         --heldout data/pretraining/heldout.txt \
         --out-of-domain data/ablation/brown_test_1000.txt \

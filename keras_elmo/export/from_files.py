@@ -7,19 +7,27 @@ from keras_elmo.export.tflite import QUANTIZATIONS
 from keras_elmo.export.tflite import export_tflite
 from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 from keras_elmo.models.elmo import ELMo
+from keras_elmo.presets.builtin_presets import BUILTIN_PRESETS
+from keras_elmo.presets.builtin_presets import package_preset_dir
 from keras_elmo.presets.preset_handles import cache_dir
 
 FORMATS = ("saved_model", "tflite")
 
 
 def _is_read_only_preset_dir(directory):
-    # The package's own presets and the download cache belong to
+    # The package, its shipped presets (package data mapped in from
+    # saved_models/ in a source checkout) and the download cache belong to
     # keras_elmo: an export never writes there.
     directory = os.path.realpath(directory)
-    package = os.path.realpath(os.path.dirname(os.path.dirname(__file__)))
+    roots = [os.path.dirname(os.path.dirname(__file__)), cache_dir()]
+    roots += [
+        package_preset_dir(name)
+        for name, entry in BUILTIN_PRESETS.items()
+        if "package" in entry
+    ]
     return any(
         directory == root or directory.startswith(root + os.sep)
-        for root in (package, os.path.realpath(cache_dir()))
+        for root in map(os.path.realpath, roots)
     )
 
 

@@ -3,7 +3,7 @@
 Each entry gives the preset's metadata (what `keras_elmo.ELMo.presets`
 lists), its architecture as `ELMo` arguments (so that `load_weights=False`
 needs no download), and where its files are: a directory inside the
-package (`package_dir`), or the URL of each file of the preset directory.
+package (`package`), or the URL of each file of the preset directory.
 
 The official models are AllenNLP's downloads of the models of Peters et al.
 (2018). Their URLs start with the base URL, `OFFICIAL_BASE_URL`, which the
@@ -11,6 +11,7 @@ environment variable `KERAS_ELMO_BASE_URL` replaces (a mirror, or a local
 server in tests). Nothing is fetched at import.
 """
 
+import importlib.util
 import os
 
 from keras_elmo.layers.char_cnn_encoder import OFFICIAL_FILTERS
@@ -105,7 +106,7 @@ BUILTIN_PRESETS = {
     # Shipped inside the package: loads with no network.
     "elmo_english_small": {
         "metadata": None,  # its metadata.json
-        "package_dir": "elmo_english_small",
+        "package": "keras_elmo.presets.elmo_english_small",
     },
 }
 
@@ -122,8 +123,29 @@ def official_base_url():
 
 
 def package_preset_dir(name):
-    """The directory inside the package holding a shipped preset."""
-    return os.path.join(
-        os.path.dirname(os.path.abspath(__file__)),
-        BUILTIN_PRESETS[name]["package_dir"],
-    )
+    """The directory of a shipped preset's files (package data).
+
+    The files live in `saved_models/<name>/preset/` of the source tree;
+    `setup.cfg` installs that directory as the package named by the
+    preset's `package` entry, so this finds it in a wheel install and in an
+    editable one alike.
+
+    Args:
+        name: str. A built-in preset with a `package` entry.
+
+    Example:
+
+    >>> package_preset_dir("elmo_english_small")  # doctest: +ELLIPSIS
+    '.../elmo_english_small...'
+    """
+    package = BUILTIN_PRESETS[name]["package"]
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            f"The shipped preset {name!r} is not installed: its files are "
+            f"the package data of {package} (saved_models/{name}/preset/ "
+            "in the source tree). Install keras_elmo with pip (`pip install "
+            "-e .` in a checkout) rather than running it from the source "
+            "tree."
+        )
+    return list(spec.submodule_search_locations)[0]

@@ -241,7 +241,7 @@ def resolve_preset(handle, progress=True):
 
 def _builtin(name, progress):
     entry = BUILTIN_PRESETS[name]
-    if "package_dir" in entry:
+    if "package" in entry:
         return PresetDirectory(package_preset_dir(name), name)
     base = official_base_url().rstrip("/")
     urls = {file: f"{base}/{path}" for file, path in entry["files"].items()}
@@ -275,7 +275,7 @@ def builtin_preset_metadata():
     """
     presets = {}
     for name, entry in BUILTIN_PRESETS.items():
-        if "package_dir" in entry:
+        if "package" in entry:
             metadata = PresetDirectory(
                 package_preset_dir(name), name
             ).metadata()

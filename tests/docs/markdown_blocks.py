@@ -65,8 +65,8 @@ class Block:
 def doc_pages(repo_root):
     """The pages whose blocks run: README, docs, examples, model cards.
 
-    The model cards are `saved_models/*/README.md` and the shipped presets'
-    `keras_elmo/presets/*/README.md`.
+    The model cards are `saved_models/*/README.md` (the TF Serving
+    versions) and `saved_models/*/preset/README.md` (the shipped presets).
 
     Args:
         repo_root: str or Path. The repository root.
@@ -83,8 +83,7 @@ def doc_pages(repo_root):
     pages = [root / "README.md", root / "examples" / "README.md"]
     pages += sorted((root / "docs").glob("*.md"))
     pages += sorted((root / "saved_models").glob("*/README.md"))
-    # The model cards of the presets shipped in the package.
-    pages += sorted((root / "keras_elmo" / "presets").glob("*/README.md"))
+    pages += sorted((root / "saved_models").glob("*/preset/README.md"))
     return [str(p.relative_to(root)) for p in pages if p.is_file()]
 
 

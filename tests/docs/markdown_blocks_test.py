@@ -77,7 +77,7 @@ def test_doc_pages():
     pages = doc_pages(REPO_ROOT)
     assert "README.md" in pages
     assert "examples/README.md" in pages
-    assert "keras_elmo/presets/elmo_english_small/README.md" in pages
+    assert "saved_models/elmo_english_small/preset/README.md" in pages
     assert "saved_models/elmo_english_small/README.md" in pages
     assert all(p.endswith(".md") for p in pages)
 

@@ -9,7 +9,7 @@ import tensorflow as tf
 from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 from tests.test_case import REPO_ROOT
 
-MODEL_DIR = REPO_ROOT / "keras_elmo" / "presets" / "elmo_english_small"
+MODEL_DIR = REPO_ROOT / "saved_models" / "elmo_english_small" / "preset"
 SERVING_DIR = REPO_ROOT / "saved_models" / "elmo_english_small"
 SENTENCES = ["The president spoke to Congress .", "Call me Ishmael ."]
 

@@ -148,6 +148,8 @@ def test_shipped_preset_loads_by_name_after_a_non_editable_install(tmp_path):
     code = (
         "import keras_elmo;"
         "print(keras_elmo.__file__);"
+        "from keras_elmo.presets.builtin_presets import package_preset_dir;"
+        "print(package_preset_dir('elmo_english_small'));"
         "m = keras_elmo.ELMo.from_preset('elmo_english_small');"
         "ids = keras_elmo.batch_to_char_ids([['Hello', 'world']]);"
         "print(tuple(m(ids)['layers'].shape))"
@@ -156,6 +158,9 @@ def test_shipped_preset_loads_by_name_after_a_non_editable_install(tmp_path):
     work.mkdir()
     env = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(site)}
     result = run_python(code, cwd=work, env=env)
-    module_file, shape = result.stdout.strip().splitlines()[-2:]
+    module_file, preset, shape = result.stdout.strip().splitlines()[-3:]
     assert module_file.startswith(str(site)), module_file
+    # From the wheel, not the checkout's saved_models/ (an editable install
+    # of this checkout may be on the path too).
+    assert preset.startswith(str(site)), preset
     assert shape == "(1, 3, 4, 256)"  # (batch, layers, tokens, dim)

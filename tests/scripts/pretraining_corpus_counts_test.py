@@ -4,7 +4,7 @@ Runs where `data/pretraining/` holds a corpus fetched by
 `scripts/prepare_pretraining_corpus.py` (after `prepare_ablation_data.py`);
 CI without the data skips with the reason. Counts and SHA-256 hashes are
 those recorded in the model card's metadata
-(`saved_models/elmo_english_small/metadata.json`, `corpus`).
+(`saved_models/elmo_english_small/preset/metadata.json`, `corpus`).
 """
 
 import hashlib
