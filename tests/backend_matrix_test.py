@@ -26,6 +26,7 @@ BACKEND_TEST_FILES = (
     "tests/layers/bi_lm_test.py",
     "tests/layers/char_cnn_encoder_test.py",
     "tests/layers/highway_test.py",
+    "tests/layers/philox_dropout_test.py",
     "tests/layers/projected_lstm_test.py",
     "tests/layers/weighted_layer_mix_test.py",
     "tests/models/elmo_test.py",

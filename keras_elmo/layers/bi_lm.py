@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_elmo.api_export import keras_elmo_serializable
+from keras_elmo.layers.philox_dropout import PhiloxDropout
 from keras_elmo.layers.projected_lstm import ProjectedLSTM
 from keras_elmo.utils.trainable import propagate_trainable
 
@@ -159,7 +160,7 @@ class BiLM(keras.layers.Layer):
             ]
             for direction in DIRECTIONS
         }
-        self.dropout_layer = keras.layers.Dropout(
+        self.dropout_layer = PhiloxDropout(
             self.dropout, dtype=self.dtype_policy, name="lstm_input_dropout"
         )
         # A frozen model reloaded from its config: freeze the sublayers too.

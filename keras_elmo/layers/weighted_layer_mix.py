@@ -3,6 +3,7 @@ import numpy as np
 from keras import ops
 
 from keras_elmo.api_export import keras_elmo_serializable
+from keras_elmo.layers.philox_dropout import PhiloxDropout
 
 # Variance epsilon of bilm-tf `weight_layers` and AllenNLP `ScalarMix`.
 LAYER_NORM_EPSILON = 1e-12
@@ -216,7 +217,7 @@ class WeightedLayerMix(keras.layers.Layer):
                     autocast=False,
                 )
             )
-        self.dropout_layer = keras.layers.Dropout(
+        self.dropout_layer = PhiloxDropout(
             self.dropout, dtype=self.dtype_policy, name="dropout"
         )
         # (batch, tokens, dim)

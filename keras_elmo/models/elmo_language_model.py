@@ -10,6 +10,7 @@ from keras_elmo.api_export import keras_elmo_serializable
 from keras_elmo.conversion.bilm_hdf5 import load_softmax_weights
 from keras_elmo.conversion.bilm_hdf5 import save_softmax_weights
 from keras_elmo.conversion.bilm_hdf5 import softmax_rows
+from keras_elmo.layers.philox_dropout import PhiloxDropout
 from keras_elmo.layers.sampled_softmax_head import SampledSoftmaxHead
 from keras_elmo.metrics.perplexity import Perplexity
 from keras_elmo.models.elmo import ELMo
@@ -116,7 +117,7 @@ class ELMoLanguageModel(keras.Model):
 
         # === Layers ===
         self.elmo = as_elmo(elmo)
-        self.output_dropout = keras.layers.Dropout(
+        self.output_dropout = PhiloxDropout(
             self.dropout, dtype=self.dtype_policy, name="output_dropout"
         )
         self.softmax = SampledSoftmaxHead(

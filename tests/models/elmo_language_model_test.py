@@ -217,7 +217,7 @@ class ELMoLanguageModelTest(TestCase):
         for variable in model.trainable_variables:
             self.assertEqual(variable.dtype, "float32")
         changed = [
-            not np.allclose(variable.numpy(), value)
+            not np.array_equal(variable.numpy(), value)
             for variable, value in zip(model.trainable_variables, before)
         ]
         self.assertTrue(all(changed))
