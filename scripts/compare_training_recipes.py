@@ -57,6 +57,14 @@ CANDIDATES = {
         "softmax": "sampled",
         "num_negative_samples": 8192,
     },
+    # The short-budget winners together (sampled, lr 4e-3, batch 32).
+    "adam_sampled_lr4e-3_batch32": {
+        "recipe": "adam",
+        "softmax": "sampled",
+        "num_negative_samples": 8192,
+        "learning_rate": 4e-3,
+        "batch_size": 32,
+    },
     "adam_full": {"recipe": "adam", "softmax": "full"},
     "adam_full_lr1e-3": {
         "recipe": "adam",

@@ -26,7 +26,8 @@ def philox_keep_mask(shape, rate, seed):
 
     Args:
         shape: the mask's shape (a list, or an int32 tensor).
-        rate: float in `(0, 1)`. The probability of dropping an entry.
+        rate: float in `(0, 1)`. The probability of dropping an entry
+            (to 2**-32).
         seed: int tensor `[2]`, from `keras.random.SeedGenerator.next()`.
 
     Returns:
@@ -52,7 +53,7 @@ def philox_keep_mask(shape, rate, seed):
         alg=_PHILOX,
         dtype=tf.uint32,
     )  # [size]
-    threshold = tf.constant(int(round(rate * 2**32)), tf.uint32)
+    threshold = tf.constant(min(round(rate * 2**32), 2**32 - 1), tf.uint32)
     return tf.reshape(bits >= threshold, shape)
 
 
@@ -67,7 +68,7 @@ class PhiloxDropout(keras.layers.Dropout):
     are). That keeps the 1.2x of a training step that the stock masks cost
     under XLA on CPU; the random stream differs from `keras.layers.Dropout`
     for the same seed. Other backends, and a `noise_shape`, use the stock
-    layer.
+    layer (as does `rate=1`, which drops everything).
 
     Args:
         rate: float in `[0, 1)`. The fraction of entries dropped.
@@ -98,7 +99,7 @@ class PhiloxDropout(keras.layers.Dropout):
     def call(self, inputs, training=False):
         uses_philox = (
             training
-            and self.rate > 0
+            and 0 < self.rate < 1
             and self.noise_shape is None
             and keras.config.backend() == "tensorflow"
         )

@@ -56,6 +56,10 @@ class PhiloxDropoutTest(TestCase):
         mask = np.array([[True, False]])
         self.assertAllEqual(layer.compute_mask(np.ones((1, 2, 3)), mask), mask)
 
+    def test_rate_one_drops_everything(self):
+        x = np.ones((3, 4), "float32")
+        self.assertAllClose(PhiloxDropout(1.0)(x, training=True), 0 * x)
+
     def test_inference_is_the_identity(self):
         x = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
         self.assertAllClose(PhiloxDropout(0.3, seed=2)(x), x)
