@@ -67,8 +67,9 @@ class PhiloxDropout(keras.layers.Dropout):
     `philox_keep_mask` (the seed used as Philox key and counter as they
     are). Under XLA on CPU the stock masks made a biLM training step 1.2x
     slower; these cost about what a step without dropout costs. The random
-    stream differs from `keras.layers.Dropout`'s for the same seed. Other backends, and a `noise_shape`, use the stock
-    layer (as does `rate=1`, which drops everything).
+    stream differs from `keras.layers.Dropout`'s for the same seed. Other
+    backends, and a `noise_shape`, use the stock layer (as does `rate=1`,
+    which drops everything).
 
     Args:
         rate: float in `[0, 1]`. The fraction of entries dropped.

@@ -51,6 +51,9 @@ WARM_STATE_FILE = "warm_state.npz"
 WARM_UP_FILE = "warm_up.txt"
 WARM_UP_HASH_KEY = "warm_up_sha256"
 REQUIRED_FILES = (OPTIONS_FILE, WEIGHTS_FILE)
+# Where a model directory in the TF Serving layout (1/, 2/, ...) may keep
+# its preset, as `saved_models/elmo_english_small/` does.
+NESTED_PRESET_DIR = "preset"
 OPTIONAL_FILES = (
     METADATA_FILE,
     LAYER_MIX_FILE,
@@ -242,6 +245,36 @@ def _read_json(path):
             return json.load(f)
         except json.JSONDecodeError as error:
             raise ValueError(f"{path} is not valid JSON: {error}") from None
+
+
+def local_preset_path(path):
+    """The preset directory that a local directory names.
+
+    `path` itself when it holds a preset; else its `preset/` subdirectory
+    when that does: a model directory in the TF Serving layout keeps its
+    versions (`1/`, `2/`, ...) beside its preset there, and either directory
+    names the model (`saved_models/elmo_english_small` and
+    `saved_models/elmo_english_small/preset`).
+
+    Args:
+        path: str or path-like. A local directory.
+
+    Returns:
+        str: the directory to check and load (`path` when neither holds a
+        preset, so that the error names what was given).
+
+    Example:
+
+    >>> local_preset_path("saved_models/elmo_english_small")
+    'saved_models/elmo_english_small/preset'
+    """
+    path = os.fspath(path)
+    nested = os.path.join(path, NESTED_PRESET_DIR)
+    if not os.path.isfile(os.path.join(path, OPTIONS_FILE)) and os.path.isfile(
+        os.path.join(nested, OPTIONS_FILE)
+    ):
+        return nested
+    return path
 
 
 def check_preset_directory(path, handle=None):

@@ -42,6 +42,7 @@ from keras_elmo.presets.preset_directory import VOCABULARY_FILE
 from keras_elmo.presets.preset_directory import WEIGHTS_FILE
 from keras_elmo.presets.preset_directory import PresetDirectory
 from keras_elmo.presets.preset_directory import check_preset_directory
+from keras_elmo.presets.preset_directory import local_preset_path
 from keras_elmo.utils.atomic import atomic_path
 
 MANIFEST_FILE = ".keras_elmo_preset.json"
@@ -184,8 +185,9 @@ def resolve_preset(handle, progress=True):
     """The local `PresetDirectory` of a preset handle, downloading if needed.
 
     Args:
-        handle: str or path-like. A built-in name, a local directory, or a
-            `file://`, `http://` or `https://` URL of a preset directory.
+        handle: str or path-like. A built-in name, a local directory (a
+            preset, or a model directory with its preset in `preset/`), or
+            a `file://`, `http://` or `https://` URL of a preset directory.
         progress: bool. Show download progress bars. Defaults to `True`.
 
     Returns:
@@ -218,8 +220,8 @@ def resolve_preset(handle, progress=True):
     if _is_url(handle):
         scheme = urllib.parse.urlparse(handle).scheme.lower()
         if scheme == "file":
-            path = urllib.request.url2pathname(
-                urllib.parse.urlparse(handle).path
+            path = local_preset_path(
+                urllib.request.url2pathname(urllib.parse.urlparse(handle).path)
             )
             check_preset_directory(path, handle)
             return PresetDirectory(path, handle)
@@ -230,8 +232,9 @@ def resolve_preset(handle, progress=True):
             f"https:// or file://. Received: {handle!r}"
         )
     if os.path.isdir(handle):
-        check_preset_directory(handle)
-        return PresetDirectory(handle)
+        path = local_preset_path(handle)
+        check_preset_directory(path, handle)
+        return PresetDirectory(path, handle)
     raise ValueError(
         f"Unknown ELMo preset {handle!r}: not a built-in name (one of "
         f"{sorted(BUILTIN_PRESETS)}), an existing directory, or an "

@@ -66,9 +66,31 @@ def test_local_directory_and_file_url(preset_dir):
     assert resolve_preset(str(preset_dir)).metadata()["name"] == "tiny"
 
 
+def test_model_directory_names_its_nested_preset(tmp_path):
+    # The TF Serving layout of saved_models/: versions beside `preset/`.
+    model_dir = tmp_path / "saved_models" / "tiny"
+    preset = write_tiny_preset(model_dir / "preset")
+    (model_dir / "1").mkdir()
+    expected = _layers(ELMo.from_preset(str(preset)))
+    for handle in (str(model_dir), model_dir.as_uri()):
+        assert resolve_preset(handle).path == preset
+        np.testing.assert_array_equal(
+            _layers(ELMo.from_preset(handle)), expected
+        )
+    # A preset at the top wins over a nested one.
+    top = write_tiny_preset(tmp_path / "both")
+    write_tiny_preset(top / "preset")
+    assert resolve_preset(str(top)).path == top
+
+
 def test_directory_without_the_files(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="lacks options.json"):
+        ELMo.from_preset(str(tmp_path / "empty"))
+    # An empty `preset/` is not a preset either: the error names the
+    # directory given.
+    (tmp_path / "empty" / "preset").mkdir()
+    with pytest.raises(FileNotFoundError, match="empty' is not an ELMo"):
         ELMo.from_preset(str(tmp_path / "empty"))
 
 
