@@ -9,6 +9,7 @@ from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.presets.builtin_presets import BUILTIN_PRESETS
 from keras_elmo.presets.builtin_presets import package_preset_dir
+from keras_elmo.presets.preset_directory import local_preset_path
 from keras_elmo.presets.preset_handles import cache_dir
 
 FORMATS = ("saved_model", "tflite")
@@ -17,8 +18,9 @@ FORMATS = ("saved_model", "tflite")
 def _is_read_only_preset_dir(directory):
     # The package, its shipped presets (package data mapped in from
     # saved_models/ in a source checkout) and the download cache belong to
-    # keras_elmo: an export never writes there.
-    directory = os.path.realpath(directory)
+    # keras_elmo: an export never writes there (nor into the model
+    # directory whose `preset/` is one of them).
+    directory = os.path.realpath(local_preset_path(directory))
     roots = [os.path.dirname(os.path.dirname(__file__)), cache_dir()]
     roots += [
         package_preset_dir(name)

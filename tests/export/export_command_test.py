@@ -139,17 +139,19 @@ def test_export_from_files_arguments(kwargs, message):
 def test_package_and_cache_folders_are_never_written(
     monkeypatch, tmp_path, capsys
 ):
-    # A preset directory inside the package (a shipped model) or in the
-    # download cache belongs to keras_elmo: without --output, refused
-    # before any work, and nothing is written there.
+    # A shipped preset (package data; in a checkout also named by its model
+    # directory in saved_models/, which holds its TF Serving versions) or a
+    # preset in the download cache belongs to keras_elmo: without --output,
+    # refused before any work, and nothing is written there.
     from keras_elmo.presets import builtin_presets
 
     shipped = builtin_presets.package_preset_dir("elmo_english_small")
+    model_dir = os.path.dirname(shipped)  # saved_models/elmo_english_small
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     cached = tmp_path / "keras_home" / "keras_elmo" / "tiny"
     _, weights = write_tiny_elmo(cached, seed=1)
     os.replace(weights, cached / "weights.hdf5")
-    for directory in (shipped, cached):
+    for directory in (shipped, model_dir, cached):
         before = sorted(os.listdir(directory))
         for format in ("saved_model", "tflite"):
             argv = ["export", "--format", format, "--model", str(directory)]
