@@ -267,11 +267,14 @@ def train_command(training, output_dir, options_file):
     # packaged.
     steps = config.get("steps") or training["steps_trained"]
     files = " ".join(f'"{p}"' for p in training["train_files"])
-    # The softmax the run used, named: a recipe's default may change.
+    # The softmax, learning rate and batch the run used, named: a recipe's
+    # defaults may change (the `adam` recipe's did, from measurements).
     softmax = "full" if training["full_softmax"] else "sampled"
     lines = [
         f"keras-elmo train --recipe {recipe} --softmax {softmax} "
-        f"--train {files} \\",
+        f"--learning-rate {config['learning_rate']:g} "
+        f"--batch-size {config['batch_size']} \\",
+        f"    --train {files} \\",
         "    --validation data/pretraining/heldout.txt \\",
         "    --validation-steps 10 \\",
         "    --vocabulary data/pretraining/vocab.txt \\",

@@ -34,6 +34,25 @@ def test_model_card_numbers_are_the_measured_ones():
         assert f"**{metrics[text]['bilm']['perplexity']:.1f}**" in card
 
 
+def test_the_card_names_the_settings_of_the_run():
+    # The card's train command is the packaging script's, from the run's
+    # own record, and names what a recipe's defaults may no longer give.
+    from scripts.package_pretrained_model import train_command
+
+    metadata = json.loads((MODEL_DIR / "metadata.json").read_text())
+    command = train_command(
+        metadata["training"],
+        "runs/elmo_english_small",
+        "saved_models/elmo_english_small/preset/options.json",
+    )
+    assert command == metadata["reproduce"]["train"]
+    assert command in (MODEL_DIR / "README.md").read_text()
+    config = metadata["training"]["config"]
+    assert "--softmax full" in command and metadata["training"]["full_softmax"]
+    assert f"--learning-rate {config['learning_rate']:g}" in command
+    assert f"--batch-size {config['batch_size']}" in command
+
+
 def test_the_language_model_ships_with_its_softmax():
     from keras_elmo.models.elmo_language_model import ELMoLanguageModel
     from keras_elmo.presets import resolve_preset
