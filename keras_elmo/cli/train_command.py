@@ -68,9 +68,9 @@ def add_parser(subparsers):
         "--recipe",
         default="adam",
         choices=sorted(RECIPES),
-        help="adam (default: Adam 2e-3, 200 warmup steps, cosine decay to "
+        help="adam (default: Adam 4e-3, 200 warmup steps, cosine decay to "
         "0.1x, clip 10, 8192 sampled negatives (full softmax for smaller "
-        "vocabularies), no dropout, batch 64x20) or bilm_tf (Adagrad 0.2, "
+        "vocabularies), no dropout, batch 32x20) or bilm_tf (Adagrad 0.2, "
         "clip 10, 8192 sampled negatives, dropout 0.1, batch 128x20); see "
         "docs/training.md",
     )

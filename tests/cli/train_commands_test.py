@@ -346,7 +346,8 @@ def test_train_recipe_flags():
 
     default = config()
     assert (default.recipe, default.optimizer) == ("adam", "adam")
-    assert (default.softmax, default.batch_size) == ("auto", 64)
+    assert (default.softmax, default.batch_size) == ("auto", 32)
+    assert default.learning_rate == 4e-3
     original = config("--recipe", "bilm_tf")
     assert (original.optimizer, original.learning_rate) == ("adagrad", 0.2)
     assert (original.num_negative_samples, original.dropout) == (8192, 0.1)
