@@ -267,8 +267,9 @@ def train_language_model(
         record["optimizer"] = type(optimizer).__name__.lower()
     os.makedirs(output_dir, exist_ok=True)
     config_path = os.path.join(output_dir, CONFIG_FILE)
+    changed_settings = []
     if os.path.exists(config_path):
-        check_resume(config_path, record)
+        changed_settings = check_resume(config_path, record)
     elif chief:
         save_vocabulary(tokens, os.path.join(output_dir, VOCABULARY_FILE))
         _write_json(config_path, record)  # last: marks a started run
@@ -326,6 +327,13 @@ def train_language_model(
     step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     if latest and verbose:
         print(f"Resuming from {latest} at step {step}.", flush=True)
+        if changed_settings:
+            print(
+                "Changed since the run started: "
+                + ", ".join(changed_settings)
+                + ".",
+                flush=True,
+            )
     initial_period = step // checkpoint_every
 
     history = None

@@ -42,6 +42,21 @@ RESUME_FIELDS = (
     "unroll_steps",
     "optimizer",
 )
+# Settings a resumed run may change (a new sitting with a lower learning
+# rate, say), reported when it does: a recipe's defaults can change between
+# sittings, and the change should never go unseen.
+RESUME_REPORTED_FIELDS = (
+    "learning_rate",
+    "warmup_steps",
+    "decay",
+    "decay_steps",
+    "final_learning_rate_fraction",
+    "global_clipnorm",
+    "weight_decay",
+    "softmax",
+    "num_negative_samples",
+    "dropout",
+)
 
 
 def _positive_int(name, value, allow_none=False):
@@ -448,6 +463,10 @@ def check_resume(path, record):
         path: str. An existing `training_config.json`.
         record: dict. `run_record(...)` of the run about to resume.
 
+    Returns:
+        list of str: the settings of `RESUME_REPORTED_FIELDS` that differ
+        from the recorded run's (allowed), as "`name` old -> new".
+
     Raises:
         ValueError: naming the first field that differs.
     """
@@ -473,3 +492,9 @@ def check_resume(path, record):
                 f"{old!r}, now {new!r}. Use a new output directory, or the "
                 "same arguments to resume."
             )
+    started, now = previous.get("config", {}), record["config"]
+    return [
+        f"`{key}` {started[key]!r} -> {now[key]!r}"
+        for key in RESUME_REPORTED_FIELDS
+        if key in started and started[key] != now.get(key)
+    ]

@@ -237,6 +237,8 @@ class ResumeAfterSigkillTest(TestCase):
         self.assertIn(
             f"Resuming from {latest} at step {saved_step}.", second.stdout
         )
+        # The same arguments: no recipe setting is reported as changed.
+        self.assertNotIn("Changed since the run started", second.stdout)
         self.assertIn(f"Trained to step {STEPS}", second.stdout)
         self.assertEqual(
             tf.train.latest_checkpoint(checkpoints),

@@ -157,9 +157,10 @@ def test_resume_checks(tmp_path):
     path = os.path.join(tmp_path, "training_config.json")
     with open(path, "w") as f:
         json.dump(record, f)
-    check_resume(path, record)  # the same run
-    # More steps (a new sitting) and another learning rate are allowed.
-    check_resume(
+    assert check_resume(path, record) == []  # the same run
+    # More steps (a new sitting) and another learning rate are allowed; the
+    # changed recipe setting is reported (the run length is not).
+    changed = check_resume(
         path,
         run_record(
             config.replace(steps=9000, learning_rate=1e-3),
@@ -167,6 +168,7 @@ def test_resume_checks(tmp_path):
             TOKENS,
         ),
     )
+    assert changed == ["`learning_rate` 0.004 -> 0.001"]
     swapped = TOKENS[:3] + TOKENS[:2:-1]
     with pytest.raises(ValueError, match="the vocabulary's content"):
         check_resume(path, run_record(config, {"lstm": {"dim": 8}}, swapped))
