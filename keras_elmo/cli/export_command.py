@@ -100,4 +100,20 @@ def run(args):
     except (FileExistsError, NotADirectoryError) as error:
         raise ValueError(str(error)) from None  # one line, no traceback
     print(f"Wrote {args.format} to {path}")
+    _print_text_tokenizer_note(path)
     return 0
+
+
+def _print_text_tokenizer_note(path):
+    # The served graph does not run the model's TextTokenizer: say so.
+    import json
+    import os
+
+    from keras_elmo.export.saved_model import METADATA_FILE
+
+    metadata_path = os.path.join(path, METADATA_FILE)
+    if os.path.isfile(metadata_path):
+        with open(metadata_path, encoding="utf-8") as f:
+            note = json.load(f).get("text_tokenizer_note")
+        if note:
+            print(f"Note: {note}")

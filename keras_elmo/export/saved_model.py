@@ -223,6 +223,34 @@ def signature_functions(
     return functions, variables
 
 
+def text_tokenizer_note(text_tokenizer, tokenizer=None):
+    """What `serving_default` does with raw text, next to the model's tokenizer.
+
+    `TextTokenizer` is Python (Unicode tables; the `"moses"` mode's
+    abbreviation list and context rules) and no graph op reproduces it
+    exactly, so the served graph never runs it: a raw sentence sent to
+    `serving_default` is split by `tokenizer` (ASCII whitespace by default),
+    not the way the model's corpus was. The export says so in its metadata
+    (`"text_tokenizer_note"`) and `keras-elmo export` prints it.
+
+    Example:
+
+    >>> text_tokenizer_note(TextTokenizer(mode="moses"))  # doctest: +ELLIPSIS
+    "serving_default splits raw sentences on ASCII whitespace ..."
+    """
+    split = (
+        "on ASCII whitespace"
+        if tokenizer is None or tokenizer == "whitespace"
+        else "with the export's `tokenizer` callable"
+    )
+    return (
+        f"serving_default splits raw sentences {split} and does not run "
+        f"the model's text tokenizer (mode {text_tokenizer.mode!r}): send "
+        "text tokenized by assets.extra/text_tokenizer.json "
+        "(keras_elmo.TextTokenizer.load), as the training corpus was."
+    )
+
+
 def _options_if_any(model):
     # Models with a character vocabulary (ELMoForManyLangs) have no
     # options.json form; "config" describes every model.
@@ -393,6 +421,9 @@ def export_saved_model(
     metadata = _metadata(model, functions, limits)
     if text_tokenizer is not None:
         metadata["text_tokenizer"] = text_tokenizer.get_config()
+        metadata["text_tokenizer_note"] = text_tokenizer_note(
+            text_tokenizer, tokenizer
+        )
     staging = os.path.join(export_base, _STAGING_NAME)
     with temporary_directory_beside(staging) as tmp:
         tf.saved_model.save(module, tmp, signatures=signatures)

@@ -5,19 +5,25 @@ tokenizer must run at training time (on the corpus), at embedding time and
 in front of a served model: its config is saved with the model as
 `text_tokenizer.json` (`TEXT_TOKENIZER_FILE`).
 
-Pure Python (`unicodedata`), never part of a served graph: the SavedModel
-signatures split on whitespace only, so clients send text already
-tokenized by this class.
+Two modes: `"unicode"` (the default, any language) and `"moses"`, the
+Moses-style English rules that tokenized the shipped English corpus
+(`keras_elmo.preprocessing.moses_rules`).
+
+Pure Python (`unicodedata`, `re`), never part of a served graph: the
+SavedModel signatures split on whitespace only, so clients send text
+already tokenized by this class.
 """
 
 import json
 import os
 import unicodedata
 
+from keras_elmo.preprocessing import moses_rules
 from keras_elmo.utils.atomic import atomic_path
 
 TEXT_TOKENIZER_FILE = "text_tokenizer.json"
 NORMALIZATIONS = ("NFC", "NFKC", None)
+MODES = ("unicode", "moses")
 
 # Separators that `str.split()` does not know as whitespace.
 _EXTRA_SEPARATORS = {"\u200b": " "}  # zero width space
@@ -124,6 +130,14 @@ class TextTokenizer:
        `"韓國語를"` to `"韓國語"`, `"를"`). Digits do not split
        (`"2018년"`, `"3개"` stay whole).
 
+    `mode="moses"` replaces steps 2 to 5 with the English rules that
+    tokenized the shipped English corpus (`moses_rules`, after the 1B Word
+    Benchmark): NFKC, curly quotes to ASCII, clitics split with their
+    apostrophe (`it 's`, `don 't`), a final period kept on abbreviations
+    and initials (`Mr.`, `U.S.`, `F.`), and `split_sentences` that knows
+    those abbreviations. Step 1 still runs first, but the mode's NFKC
+    makes every `normalization` give the same tokens.
+
     Korean words stay eojeol, the whitespace units. Morpheme tokens (stems
     apart from particles and endings) need a morphological analyser, e.g.
     those of KoNLPy or Kiwi: run it first and join its morphemes with
@@ -137,6 +151,9 @@ class TextTokenizer:
             Defaults to `True`.
         split_hangul_boundaries: bool. Split between Hangul and other
             letters. Defaults to `False`.
+        mode: str. `"unicode"` (steps 1 to 5) or `"moses"` (the English
+            corpus rules; needs the default `split_punctuation=True` and
+            `split_hangul_boundaries=False`). Defaults to `"unicode"`.
 
     Example:
 
@@ -145,6 +162,8 @@ class TextTokenizer:
     ['The', 'cat', 'sat', 'on', 'the', 'mat', '.']
     >>> tokenizer.tokenize("고양이가 매트에 앉았다.")
     ['고양이가', '매트에', '앉았다', '.']
+    >>> TextTokenizer(mode="moses").tokenize("Mr. Smith said it's so.")
+    ['Mr.', 'Smith', 'said', 'it', "'s", 'so', '.']
     """
 
     def __init__(
@@ -152,6 +171,7 @@ class TextTokenizer:
         normalization="NFC",
         split_punctuation=True,
         split_hangul_boundaries=False,
+        mode="unicode",
     ):
         if normalization not in NORMALIZATIONS:
             raise ValueError(
@@ -166,6 +186,20 @@ class TextTokenizer:
                 raise ValueError(
                     f"`{name}` must be a bool. Received: {name}={value!r}"
                 )
+        if mode not in MODES:
+            raise ValueError(
+                f"`mode` must be one of {MODES}. Received: mode={mode!r}"
+            )
+        if mode == "moses" and (
+            not split_punctuation or split_hangul_boundaries
+        ):
+            raise ValueError(
+                "mode='moses' splits with its own English rules: it needs "
+                "split_punctuation=True and split_hangul_boundaries=False. "
+                f"Received: split_punctuation={split_punctuation!r}, "
+                f"split_hangul_boundaries={split_hangul_boundaries!r}"
+            )
+        self.mode = mode
         self.normalization = normalization
         self.split_punctuation = split_punctuation
         self.split_hangul_boundaries = split_hangul_boundaries
@@ -181,6 +215,8 @@ class TextTokenizer:
         text = _as_text(text)
         if self.normalization:
             text = unicodedata.normalize(self.normalization, text)
+        if self.mode == "moses":
+            return moses_rules.normalize_text(text)
         chars = []
         for char in text:
             category = unicodedata.category(char)
@@ -209,6 +245,8 @@ class TextTokenizer:
         >>> TextTokenizer().tokenize("ELMo는 좋다!")
         ['ELMo는', '좋다', '!']
         """
+        if self.mode == "moses":
+            return moses_rules.tokenize(self.normalize(text))
         tokens = []
         for word in self.normalize(text).split():
             pieces = [word]
@@ -240,6 +278,8 @@ class TextTokenizer:
         list: `"Mr."` ends a sentence, so English corpora are better cut by
         a language-specific splitter; Korean sentences end in `다.`, `요.`
         and the like, where this rule holds. Needs `split_punctuation`.
+        In `mode="moses"` the corpus's English splitter runs instead: it
+        knows abbreviations and initials (`Mr.`, `U.S.`, `F.`).
 
         Example:
 
@@ -251,6 +291,13 @@ class TextTokenizer:
                 "`split_sentences` needs `split_punctuation=True`: without "
                 "it, final punctuation is not a token of its own."
             )
+        if self.mode == "moses":
+            return [
+                moses_rules.tokenize(sentence)
+                for sentence in moses_rules.split_sentences(
+                    self.normalize(text)
+                )
+            ]
         sentences, current, ended = [], [], False
         for token in self.tokenize(text):
             if ended and not _closes(token, current):
@@ -268,6 +315,7 @@ class TextTokenizer:
             "normalization": self.normalization,
             "split_punctuation": self.split_punctuation,
             "split_hangul_boundaries": self.split_hangul_boundaries,
+            "mode": self.mode,
         }
 
     @classmethod
@@ -343,8 +391,9 @@ class TextTokenizer:
 
         Example:
 
-        >>> TextTokenizer.load("saved_models/elmo_english_small") is None
-        True
+        >>> TextTokenizer.load("saved_models/elmo_english_small/preset")
+        TextTokenizer(normalization='NFC', split_punctuation=True, \
+split_hangul_boundaries=False, mode='moses')
         """
         path = os.path.join(os.fspath(directory), TEXT_TOKENIZER_FILE)
         return cls.from_file(path) if os.path.isfile(path) else None

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from ai_edge_litert.interpreter import Interpreter
 from keras_elmo.cli.main import main
 from keras_elmo.export.from_files import export_from_files
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
 from tests.fixtures.make_tiny_elmo import write_tiny_elmo
 
 SCALAR_WEIGHTS = [0.5, -1.0, 2.0]
@@ -213,3 +215,36 @@ def _export_help():
     parser = build_parser()
     action = next(a for a in parser._actions if a.dest == "command")
     return " ".join(action.choices["export"].format_help().split())
+
+
+@pytest.mark.large
+def test_the_export_states_that_the_graph_does_not_run_the_text_tokenizer(
+    model_dir, tmp_path, capsys
+):
+    model = tmp_path / "moses"
+    shutil.copytree(model_dir, model)
+    TextTokenizer(mode="moses").save(model)
+    output = tmp_path / "served"
+    assert main(["export", "--model", str(model), "--output", str(output)]) == 0
+    printed = capsys.readouterr().out
+    assert "Note: serving_default splits raw sentences on ASCII whitespace" in (
+        printed
+    )
+    assert "mode 'moses'" in printed
+    assets = output / "1" / "assets.extra"
+    metadata = json.loads((assets / "keras_elmo.json").read_text())
+    assert (
+        metadata["text_tokenizer"] == TextTokenizer(mode="moses").get_config()
+    )
+    assert (
+        "does not run the model's text tokenizer"
+        in (metadata["text_tokenizer_note"])
+    )
+    assert TextTokenizer.load(assets) == TextTokenizer(mode="moses")
+    # What the note says: the graph splits "it's" nowhere, the corpus did.
+    text = "Mr. Smith said it's well-known."
+    served = tf.saved_model.load(str(output / "1")).signatures[
+        "serving_default"
+    ](sentences=tf.constant([text]))
+    assert served["sequence_len"].numpy().tolist() == [len(text.split())]
+    assert len(TextTokenizer(mode="moses").tokenize(text)) == 7

@@ -2,11 +2,14 @@
 
 import json
 
+import h5py
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_elmo.cli.main import main
 from keras_elmo.inference.elmo_embedder import ELMoEmbedder
+from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
 from tests.test_case import REPO_ROOT
 
 MODEL_DIR = REPO_ROOT / "saved_models" / "elmo_english_small" / "preset"
@@ -77,3 +80,22 @@ def test_hdf5_and_savedmodel_agree(embedder):
         np.testing.assert_allclose(
             served["word_emb"][i, :n], vectors[i][0][:, :128], atol=1e-5
         )
+
+
+@pytest.mark.large
+def test_raw_text_is_split_the_way_the_corpus_was(embedder, tmp_path):
+    # The preset's text_tokenizer.json is the corpus tokenizer's mode.
+    assert embedder.text_tokenizer == TextTokenizer(mode="moses")
+    text = "Mr. Smith said it's well-known."
+    tokens = ["Mr.", "Smith", "said", "it", "'s", "well-known", "."]
+    (raw,) = embedder.embed_sentences([text], output="elmo", tokenize=True)
+    (listed,) = embedder.embed_sentences([tokens], output="elmo")
+    np.testing.assert_allclose(raw, listed, atol=1e-6)
+    # keras-elmo embed --tokenize: one row per corpus token.
+    lines = tmp_path / "raw.txt"
+    lines.write_text(text + "\n", encoding="utf-8")
+    out = tmp_path / "vectors.hdf5"
+    argv = ["embed", str(lines), str(out), "--model", "elmo_english_small"]
+    assert main(argv + ["--tokenize", "--elmo", "--no-progress"]) == 0
+    with h5py.File(out, "r") as f:
+        assert f["0"].shape == (len(tokens), 256)

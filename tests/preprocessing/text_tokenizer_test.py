@@ -152,6 +152,7 @@ def test_config_round_trip(tmp_path):
         assert json.load(f) == {
             "class_name": "TextTokenizer",
             "normalization": "NFKC",
+            "mode": "unicode",
             "split_hangul_boundaries": True,
             "split_punctuation": True,
         }
@@ -172,6 +173,21 @@ def test_invalid_args():
         TextTokenizer(split_punctuation=False).split_sentences("a.")
     with pytest.raises(ValueError, match="Unknown tokenizer config keys"):
         TextTokenizer.from_config({"lowercase": True})
+    with pytest.raises(ValueError, match="`mode` must be one of"):
+        TextTokenizer(mode="penn")
+    with pytest.raises(ValueError, match="mode='moses'.*split_punctuation"):
+        TextTokenizer(mode="moses", split_punctuation=False)
+    with pytest.raises(ValueError, match="split_hangul_boundaries=True"):
+        TextTokenizer(mode="moses", split_hangul_boundaries=True)
+
+
+def test_a_config_without_mode_is_the_unicode_mode(tmp_path):
+    # text_tokenizer.json files written before modes existed.
+    path = tmp_path / TEXT_TOKENIZER_FILE
+    path.write_text('{"normalization": "NFKC"}', encoding="utf-8")
+    assert TextTokenizer.from_file(path) == TextTokenizer(
+        normalization="NFKC"
+    )
 
 
 @pytest.mark.parametrize(
