@@ -18,7 +18,13 @@ import json
 import os
 import unicodedata
 
-from keras_elmo.preprocessing import moses_rules
+from keras_elmo.preprocessing.moses_rules import (
+    normalize_text as moses_normalize_text,
+)
+from keras_elmo.preprocessing.moses_rules import (
+    split_sentences as moses_split_sentences,
+)
+from keras_elmo.preprocessing.moses_rules import tokenize as moses_tokenize
 from keras_elmo.utils.atomic import atomic_path
 
 TEXT_TOKENIZER_FILE = "text_tokenizer.json"
@@ -216,7 +222,7 @@ class TextTokenizer:
         if self.normalization:
             text = unicodedata.normalize(self.normalization, text)
         if self.mode == "moses":
-            return moses_rules.normalize_text(text)
+            return moses_normalize_text(text)
         chars = []
         for char in text:
             category = unicodedata.category(char)
@@ -246,7 +252,7 @@ class TextTokenizer:
         ['ELMo는', '좋다', '!']
         """
         if self.mode == "moses":
-            return moses_rules.tokenize(self.normalize(text))
+            return moses_tokenize(self.normalize(text))
         tokens = []
         for word in self.normalize(text).split():
             pieces = [word]
@@ -293,10 +299,8 @@ class TextTokenizer:
             )
         if self.mode == "moses":
             return [
-                moses_rules.tokenize(sentence)
-                for sentence in moses_rules.split_sentences(
-                    self.normalize(text)
-                )
+                moses_tokenize(sentence)
+                for sentence in moses_split_sentences(self.normalize(text))
             ]
         sentences, current, ended = [], [], False
         for token in self.tokenize(text):

@@ -185,9 +185,7 @@ def test_a_config_without_mode_is_the_unicode_mode(tmp_path):
     # text_tokenizer.json files written before modes existed.
     path = tmp_path / TEXT_TOKENIZER_FILE
     path.write_text('{"normalization": "NFKC"}', encoding="utf-8")
-    assert TextTokenizer.from_file(path) == TextTokenizer(
-        normalization="NFKC"
-    )
+    assert TextTokenizer.from_file(path) == TextTokenizer(normalization="NFKC")
 
 
 @pytest.mark.parametrize(
