@@ -10,7 +10,7 @@ Run it on the built-in toy data:
     python examples/sentence_classification.py --model elmo_english_small
 
 or on a TSV file of `label<TAB>sentence` lines (e.g. the polarity data of
-`scripts/prepare_ablation_data.py`), with original bilm-tf weights:
+`tools/prepare_ablation_data.py`), with original bilm-tf weights:
 
     python examples/sentence_classification.py \\
         --options options.json --weights weights.hdf5 \\

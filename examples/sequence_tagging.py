@@ -12,7 +12,7 @@ Run it on the built-in toy data:
     python examples/sequence_tagging.py --model elmo_english_small
 
 or on CoNLL-style files (`token<TAB>tag` lines, a blank line between
-sentences, e.g. the POS data of `scripts/prepare_ablation_data.py`):
+sentences, e.g. the POS data of `tools/prepare_ablation_data.py`):
 
     python examples/sequence_tagging.py \\
         --options options.json --weights weights.hdf5 \\

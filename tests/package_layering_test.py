@@ -191,3 +191,61 @@ def test_light_imports_do_not_import_tensorflow(statement):
     result = run_python(code, env={"PYTHONPATH": str(REPO_ROOT)}, timeout=120)
     heavy = result.stdout.strip()
     assert heavy == "", f"{statement} imported {heavy}"
+
+
+# Repository tooling beside the package (tools/: data builders and the
+# release packager; experiments/: ablations and studies): they may import
+# keras_elmo, keras_elmo never imports them, and experiments may use the
+# data builders of tools, never the other way.
+TOOLING = {"tools": {"keras_elmo", "tools"}, "experiments": None}
+
+
+def _absolute_imports(path):
+    """(top-level name, line) of every absolute import of a file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(a.name.split(".")[0], node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            found.append((node.module.split(".")[0], node.lineno))
+    return found
+
+
+def test_the_package_imports_no_tooling():
+    wrong = [
+        f"{path.relative_to(REPO_ROOT)}:{line} imports {name}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for name, line in _absolute_imports(path)
+        if name in TOOLING
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("folder", sorted(TOOLING))
+def test_tooling_imports_point_one_way(folder):
+    allowed = TOOLING[folder] or {"keras_elmo", "tools", "experiments"}
+    wrong = [
+        f"{path.relative_to(REPO_ROOT)}:{line} imports {name}"
+        for path in sorted((REPO_ROOT / folder).glob("*.py"))
+        for name, line in _absolute_imports(path)
+        if name in set(TOOLING) | {"keras_elmo", "scripts"}
+        and name not in allowed
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("folder", sorted(TOOLING))
+def test_tooling_runs_as_modules_without_path_edits(folder):
+    # `python -m tools.x` from the repository root: no sys.path edits.
+    edits = [
+        str(path.relative_to(REPO_ROOT))
+        for path in sorted((REPO_ROOT / folder).glob("*.py"))
+        if "sys.path" in path.read_text(encoding="utf-8")
+    ]
+    assert not edits, edits
+    assert (REPO_ROOT / folder / "__init__.py").is_file()
+
+
+def test_no_scripts_folder_beside_the_package():
+    assert not (REPO_ROOT / "scripts").exists()

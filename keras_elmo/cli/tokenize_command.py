@@ -28,6 +28,13 @@ def add_tokenizer_arguments(parser):
         action="store_true",
         help="split between Hangul and other letters (ELMo는 -> ELMo 는)",
     )
+    group.add_argument(
+        "--mode",
+        choices=("unicode", "moses"),
+        default="unicode",
+        help="unicode (default, any language) or moses: the English rules "
+        "of the shipped English model's corpus (it 's, Mr.)",
+    )
 
 
 def tokenizer_from_args(args):
@@ -42,6 +49,7 @@ def tokenizer_from_args(args):
         else args.normalization,
         split_punctuation=args.split_punctuation,
         split_hangul_boundaries=args.split_hangul_boundaries,
+        mode=args.mode,
     )
 
 

@@ -15,6 +15,7 @@ from keras_elmo.conversion.elmoformanylangs import read_elmoformanylangs
 from keras_elmo.layers.bi_lm import BiLM
 from keras_elmo.layers.char_cnn_encoder import OFFICIAL_FILTERS
 from keras_elmo.layers.char_cnn_encoder import CharCNNEncoder
+from keras_elmo.models.warm_state import read_warm_state
 from keras_elmo.preprocessing.elmo_characters import MAX_CHARACTERS_PER_TOKEN
 from keras_elmo.preprocessing.elmo_characters import N_CHARACTERS
 from keras_elmo.presets.builtin_presets import BUILTIN_PRESETS
@@ -22,6 +23,7 @@ from keras_elmo.presets.keras_preset import is_keras_preset
 from keras_elmo.presets.keras_preset import read_keras_preset
 from keras_elmo.presets.keras_preset import write_keras_preset
 from keras_elmo.presets.preset_directory import MODEL_CARD_FILE
+from keras_elmo.presets.preset_directory import WARM_STATE_FILE
 from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_handles import builtin_preset_config
 from keras_elmo.presets.preset_handles import builtin_preset_metadata
@@ -288,7 +290,7 @@ class ELMo(keras.Model):
         Args:
             state: dict name -> vector, as
                 `keras_elmo.models.warm_state.compute_warm_state` or
-                `keras_elmo.presets.read_warm_state` give.
+                `keras_elmo.models.warm_state.read_warm_state` give.
 
         Example:
 
@@ -386,7 +388,9 @@ class ELMo(keras.Model):
         if load_weights:
             load_bilm_weights(model, preset.weights_file)
             if model.initial_state == "warm":
-                model.set_warm_state(preset.warm_state())
+                model.set_warm_state(
+                    read_warm_state(preset.file(WARM_STATE_FILE))
+                )
         return model
 
     def save_to_preset(

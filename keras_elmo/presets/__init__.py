@@ -21,9 +21,7 @@ from keras_elmo.presets.preset_directory import WARM_STATE_FILE
 from keras_elmo.presets.preset_directory import WARM_UP_FILE
 from keras_elmo.presets.preset_directory import WEIGHTS_FILE
 from keras_elmo.presets.preset_directory import PresetDirectory
-from keras_elmo.presets.preset_directory import read_warm_state
 from keras_elmo.presets.preset_directory import write_preset
-from keras_elmo.presets.preset_directory import write_warm_state
 from keras_elmo.presets.preset_handles import builtin_preset_config
 from keras_elmo.presets.preset_handles import builtin_preset_metadata
 from keras_elmo.presets.preset_handles import cache_dir
@@ -49,8 +47,6 @@ __all__ = [
     "cache_dir",
     "download_file",
     "official_base_url",
-    "read_warm_state",
     "resolve_preset",
     "write_preset",
-    "write_warm_state",
 ]

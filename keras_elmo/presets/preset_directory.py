@@ -17,6 +17,7 @@ A preset directory holds:
     warm_state.npz  optional: the warm initial LSTM state
                     (`ELMo(initial_state="warm")`), one float32 vector per
                     `BiLM.warm_state_names()` name, and `warm_up_sha256`
+                    (`keras_elmo.models.warm_state` reads and writes it)
     warm_up.txt     optional: the warm-up text the warm state was read
                     from (one whitespace-tokenized sentence a line)
     README.md       optional: the model card
@@ -49,7 +50,6 @@ METADATA_FILE = "metadata.json"
 MODEL_CARD_FILE = "README.md"
 WARM_STATE_FILE = "warm_state.npz"
 WARM_UP_FILE = "warm_up.txt"
-WARM_UP_HASH_KEY = "warm_up_sha256"
 REQUIRED_FILES = (OPTIONS_FILE, WEIGHTS_FILE)
 # Where a model directory in the TF Serving layout (1/, 2/, ...) may keep
 # its preset, as `saved_models/elmo_english_small/` does.
@@ -169,10 +169,6 @@ class PresetDirectory:
         path = self.file(TEXT_TOKENIZER_FILE, required=False)
         return None if path is None else TextTokenizer.from_file(path)
 
-    def warm_state(self):
-        """The warm initial state (`read_warm_state` of `warm_state.npz`)."""
-        return read_warm_state(self.file(WARM_STATE_FILE))
-
     def has_softmax(self):
         """Whether the weights include a language model's softmax."""
         return has_softmax(self.weights_file)
@@ -184,59 +180,6 @@ class PresetDirectory:
     def vocabulary(self):
         """The tokens of `vocabulary.txt` (see `load_vocabulary`)."""
         return load_vocabulary(self.vocabulary_file())
-
-
-def read_warm_state(path):
-    """Read a warm state written by `write_warm_state`.
-
-    Args:
-        path: str or path-like. A `warm_state.npz` file.
-
-    Returns:
-        A dict name -> float32 vector (the text hash left out).
-
-    Raises:
-        FileNotFoundError: naming the file.
-        ValueError: if the file is not a warm-state `.npz`.
-
-    Example:
-
-    >>> state = read_warm_state("saved_models/my_elmo/warm_state.npz")
-    """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"Warm state file not found: {path}")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return {
-                name: np.asarray(data[name], "float32")
-                for name in data.files
-                if name != WARM_UP_HASH_KEY
-            }
-    except (ValueError, OSError) as error:
-        raise ValueError(
-            f"{path} is not a warm-state .npz file: {error}"
-        ) from None
-
-
-def write_warm_state(state, path, warm_up_sha256=None):
-    """Write a warm state (dict name -> vector) as `.npz`, atomically.
-
-    Args:
-        state: dict name -> vector, e.g. `compute_warm_state`'s.
-        path: str or path-like. Destination file.
-        warm_up_sha256: str or `None`. Hash of the warm-up text, stored
-            with the state.
-
-    Example:
-
-    >>> write_warm_state(state, "my_elmo/warm_state.npz")
-    """
-    arrays = {name: np.asarray(v, "float32") for name, v in state.items()}
-    if warm_up_sha256 is not None:
-        arrays[WARM_UP_HASH_KEY] = np.asarray(warm_up_sha256)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
 
 
 def _read_json(path):

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from keras_elmo.cli.main import main
 from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
 
@@ -65,3 +67,21 @@ def test_tokenize_bad_input_is_one_clear_line(tmp_path, capsys):
     assert error.startswith("keras-elmo tokenize: error:")
     assert "line 1 is not valid UTF-8" in error
     assert not (tmp_path / "o.txt").exists()
+
+
+def test_tokenize_command_moses_mode(tmp_path, capsys):
+    # The shipped English model's corpus rules, for a corpus cut the same way.
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Mr. Smith said it's well-known. He left.\n", "utf-8")
+    out = tmp_path / "train.txt"
+    argv = ["tokenize", str(raw), "--output", str(out), "--split-sentences"]
+    argv += ["--mode", "moses", "--save-text-tokenizer", str(tmp_path)]
+    assert main(argv) == 0
+    assert out.read_text(encoding="utf-8") == (
+        "Mr. Smith said it 's well-known .\nHe left .\n"
+    )
+    assert TextTokenizer.load(tmp_path) == TextTokenizer(mode="moses")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["tokenize", str(raw), "--output", str(out), "--mode", "x"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'x'" in capsys.readouterr().err

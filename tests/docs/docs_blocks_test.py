@@ -3,10 +3,10 @@
 One test per page runs its blocks in order (see `tests/docs/markdown_blocks`)
 in a scratch directory laid out as a user's clone: `saved_models/` holds a
 copy of each shipped model (so that what the docs write there stays in the
-scratch directory), `scripts/`, `examples/` and `benchmarks/` link to the
-repository's. The repository's `keras_elmo` comes first on `PYTHONPATH`.
-Blocks marked `> Not run in CI: <reason>.` are reported as skipped tests,
-after a syntax check.
+scratch directory), `tools/`, `experiments/`, `examples/` and `benchmarks/`
+link to the repository's. The repository's `keras_elmo` comes first on
+`PYTHONPATH`. Blocks marked `> Not run in CI: <reason>.` are reported as
+skipped tests, after a syntax check.
 """
 
 import json
@@ -32,7 +32,7 @@ SKIPPED_BLOCKS = [
     for block in read_blocks(REPO_ROOT, page)
     if block.skip_reason
 ]
-LINKED = ("scripts", "examples", "benchmarks")
+LINKED = ("tools", "experiments", "examples", "benchmarks")
 PAGE_TIMEOUT = 900
 
 

@@ -23,7 +23,7 @@ def embedder():
 
 
 def test_model_card_numbers_are_the_measured_ones():
-    # Written by scripts/package_pretrained_model.py, which measures the
+    # Written by tools/package_pretrained_model.py, which measures the
     # preset as shipped (keras-elmo perplexity reproduces these numbers).
     metrics = json.loads((MODEL_DIR / "metadata.json").read_text())["metrics"]
     card = (MODEL_DIR / "README.md").read_text()
@@ -40,7 +40,7 @@ def test_model_card_numbers_are_the_measured_ones():
 def test_the_card_names_the_settings_of_the_run():
     # The card's train command is the packaging script's, from the run's
     # own record, and names what a recipe's defaults may no longer give.
-    from scripts.package_pretrained_model import train_command
+    from tools.package_pretrained_model import train_command
 
     metadata = json.loads((MODEL_DIR / "metadata.json").read_text())
     command = train_command(

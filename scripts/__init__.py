@@ -1,1 +1,0 @@
-"""Data preparation scripts (run from the repository root)."""
