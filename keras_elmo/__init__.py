@@ -25,7 +25,7 @@ _LAZY_EXPORTS = {
     "ELMoLanguageModel": "keras_elmo.models.elmo_language_model",
     "remove_sentence_markers": "keras_elmo.models.sentence_markers",
     "ELMoEmbedder": "keras_elmo.inference.elmo_embedder",
-    "ElmoCharacterTokenizer": (
+    "ELMoCharacterTokenizer": (
         "keras_elmo.preprocessing.elmo_character_tokenizer"
     ),
     "TextTokenizer": "keras_elmo.preprocessing.text_tokenizer",
@@ -56,3 +56,8 @@ if "keras" in sys.modules:
     # works right after `import keras_elmo` (examples/README.md).
     for _name in _LAZY_EXPORTS:
         __getattr__(_name)
+
+# Deprecated names (one release; not in `__all__`): accessing one warns.
+_LAZY_EXPORTS["ElmoCharacterTokenizer"] = (
+    "keras_elmo.preprocessing.elmo_character_tokenizer"
+)

@@ -15,7 +15,7 @@ from keras_elmo.export.serving_outputs import export_parts
 from keras_elmo.export.serving_outputs import output_keys
 from keras_elmo.export.serving_outputs import serving_outputs
 from keras_elmo.preprocessing.elmo_character_tokenizer import (
-    ElmoCharacterTokenizer,
+    ELMoCharacterTokenizer,
 )
 from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
 from keras_elmo.utils.atomic import rename_no_replace
@@ -73,7 +73,7 @@ def _check_version(version):
 
 def _sentence_splitter(tokenizer):
     if tokenizer is None or tokenizer == "whitespace":
-        return ElmoCharacterTokenizer.split
+        return ELMoCharacterTokenizer.split
     if callable(tokenizer):
         return tokenizer
     raise ValueError(
@@ -100,7 +100,7 @@ def _checked_tokens(tokens):
 
 def _character_tokenizer(model, character_tokenizer):
     if character_tokenizer is None:
-        return ElmoCharacterTokenizer(
+        return ELMoCharacterTokenizer(
             max_characters_per_token=model.max_characters_per_token,
             name="elmo_character_tokenizer",
         )
@@ -351,7 +351,7 @@ def export_saved_model(
         character_tokenizer: a Keras layer or None. Turns tokens into the
             model's ids in the `serving_default` and `tokens` signatures
             (called on a ragged `[batch, (tokens)]`, and on a dense batch
-            with `sequence_length=`); `None` is `ElmoCharacterTokenizer`
+            with `sequence_length=`); `None` is `ELMoCharacterTokenizer`
             (UTF-8 bytes, bilm-tf models). ELMoForManyLangs models pass
             their `VocabularyCharacterTokenizer` (core `tf.lookup` tables).
         text_tokenizer: `keras_elmo.TextTokenizer` or None. The client-side

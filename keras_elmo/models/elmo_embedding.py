@@ -52,7 +52,7 @@ class ELMoEmbedding(keras.layers.Layer):
             weights (e.g. zeros for a fixed equal average).
         character_tokenizer: a Keras layer or `None`. With
             `input_type="sentences"`, turns the split tokens into the
-            model's ids: `None` is `ElmoCharacterTokenizer` (UTF-8 bytes,
+            model's ids: `None` is `ELMoCharacterTokenizer` (UTF-8 bytes,
             bilm-tf models); ELMoForManyLangs models need their
             `VocabularyCharacterTokenizer` (`from_preset` passes it; see
             `keras_elmo.conversion.elmoformanylangs_tokenizer`).
@@ -131,7 +131,7 @@ class ELMoEmbedding(keras.layers.Layer):
             )
             self.tokenizer = (
                 character_tokenizer
-                or preprocessing.ElmoCharacterTokenizer(
+                or preprocessing.ELMoCharacterTokenizer(
                     max_characters_per_token=self.elmo.max_characters_per_token,
                     name="tokenizer",
                 )
@@ -253,7 +253,7 @@ class ELMoEmbedding(keras.layers.Layer):
         if self.tokenizer is None:
             return inputs
         return self.tokenizer(
-            preprocessing.ElmoCharacterTokenizer.split(inputs)
+            preprocessing.ELMoCharacterTokenizer.split(inputs)
         )
 
     def call(self, inputs, training=None):

@@ -30,7 +30,7 @@ from keras_elmo.utils.lazy_exports import lazy_exports
 
 # Public name -> module that defines it (imported on first access).
 _LAZY_EXPORTS = {
-    "ElmoCharacterTokenizer": (
+    "ELMoCharacterTokenizer": (
         "keras_elmo.preprocessing.elmo_character_tokenizer"
     ),
     "tokens_to_character_ids": (
@@ -67,3 +67,8 @@ __all__ = [
 
 
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY_EXPORTS)
+
+# Deprecated names (one release; not in `__all__`): accessing one warns.
+_LAZY_EXPORTS["ElmoCharacterTokenizer"] = (
+    "keras_elmo.preprocessing.elmo_character_tokenizer"
+)

@@ -1,5 +1,7 @@
 """In-graph ELMo character ids, with core TensorFlow ops only."""
 
+import warnings
+
 import keras
 import tensorflow as tf
 
@@ -41,7 +43,7 @@ def tokens_to_character_ids(
     The in-graph twin of `elmo_characters.word_to_char_ids` plus the +1
     model offset: every entry is a real token (an empty string becomes
     `[BOW, EOW, PAD, ...] + 1`, never an all-zero row). Padding and sentence
-    markers are the business of the caller (`ElmoCharacterTokenizer`,
+    markers are the business of the caller (`ELMoCharacterTokenizer`,
     `keras_elmo.training.data`). Only core TensorFlow ops are used, so graphs
     built from it load in stock TF Serving.
 
@@ -109,7 +111,7 @@ def tokens_to_character_ids(
 
 
 @keras_elmo_serializable
-class ElmoCharacterTokenizer(keras.layers.Layer):
+class ELMoCharacterTokenizer(keras.layers.Layer):
     """Turns tokenized sentences into ELMo character ids, inside the graph.
 
     The output is identical to
@@ -136,7 +138,7 @@ class ElmoCharacterTokenizer(keras.layers.Layer):
       keeps the input width: `tokens (+2)` positions, which equals the
       `batch_to_char_ids` width whenever the longest sentence fills the row.
     - a Python list of token lists, converted with `tf.ragged.constant`.
-    Use `ElmoCharacterTokenizer.split` to tokenize raw sentences first.
+    Use `ELMoCharacterTokenizer.split` to tokenize raw sentences first.
 
     Args:
         add_sentence_markers: bool. Wrap each sentence in `<S>`/`</S>`.
@@ -159,7 +161,7 @@ class ElmoCharacterTokenizer(keras.layers.Layer):
     Example:
 
     ```python
-    tokenizer = keras_elmo.preprocessing.ElmoCharacterTokenizer()
+    tokenizer = keras_elmo.preprocessing.ELMoCharacterTokenizer()
     tokens = tokenizer.split(tf.constant(["Hello world .", "Hi"]))
     character_ids = tokenizer(tokens)  # (2, 5, 50), int32
     ```
@@ -175,11 +177,17 @@ class ElmoCharacterTokenizer(keras.layers.Layer):
         **kwargs,
     ):
         require_tensorflow_backend(
-            "The in-graph string tokenizer (`ElmoCharacterTokenizer`)",
+            "The in-graph string tokenizer (`ELMoCharacterTokenizer`)",
             USE_CHARACTER_IDS,
         )
         if kwargs.get("dtype") is None:
             kwargs["dtype"] = "int32"
+        if kwargs.get("name") is None:
+            # Keras would derive "el_mo_character_tokenizer" from the class
+            # name; keep the name the layer had before the `ELMo` spelling.
+            uid = keras.backend.get_uid("elmo_character_tokenizer")
+            suffix = f"_{uid - 1}" if uid > 1 else ""
+            kwargs["name"] = f"elmo_character_tokenizer{suffix}"
         super().__init__(**kwargs)
         _check_max_characters_per_token(max_characters_per_token)
         if not isinstance(add_sentence_markers, bool):
@@ -213,7 +221,7 @@ class ElmoCharacterTokenizer(keras.layers.Layer):
 
         Example:
 
-        >>> ElmoCharacterTokenizer.split(tf.constant(["a  b", ""])).to_list()
+        >>> ELMoCharacterTokenizer.split(tf.constant(["a  b", ""])).to_list()
         [[b'a', b'b'], []]
         """
         sentences = tf.convert_to_tensor(sentences, dtype_hint=tf.string)
@@ -243,7 +251,7 @@ class ElmoCharacterTokenizer(keras.layers.Layer):
             raise ValueError(
                 "`inputs` must be a batch of tokenized sentences of shape "
                 "[batch, tokens] (dense or ragged). To tokenize raw "
-                "sentences, call `ElmoCharacterTokenizer.split(sentences)` "
+                "sentences, call `ELMoCharacterTokenizer.split(sentences)` "
                 f"first. Received: inputs.shape={inputs.shape}"
             )
         tokens, width = ragged_tokens(inputs, sequence_length)
@@ -320,3 +328,26 @@ class ElmoCharacterTokenizer(keras.layers.Layer):
             }
         )
         return config
+
+
+# The class's name before keras-hub's capitalisation (`ELMo*`): saved models
+# that registered it as `keras_elmo>ElmoCharacterTokenizer` restore as this
+# class, and the old name stays importable for one release, with a warning.
+keras.saving.get_custom_objects()["keras_elmo>ElmoCharacterTokenizer"] = (
+    ELMoCharacterTokenizer
+)
+_DEPRECATED_NAMES = {"ElmoCharacterTokenizer": "ELMoCharacterTokenizer"}
+
+
+def __getattr__(name):
+    # PEP 562: the deprecated alias, with a warning naming the new name.
+    if name in _DEPRECATED_NAMES:
+        new_name = _DEPRECATED_NAMES[name]
+        warnings.warn(
+            f"`{name}` is deprecated and will be removed in the next "
+            f"release: use `{new_name}` (same class).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return globals()[new_name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,7 @@
 
 Pure Python and NumPy, no TensorFlow, so device-side apps can build model
 inputs without it. The in-graph equivalent is
-`keras_elmo.preprocessing.ElmoCharacterTokenizer`; tests pin the two to each
+`keras_elmo.preprocessing.ELMoCharacterTokenizer`; tests pin the two to each
 other.
 
 A token becomes `max_characters_per_token` ids:

@@ -129,7 +129,7 @@ class VocabularyCharacterTokenizer(keras.layers.Layer):
         sequence_length: optional int tensor `[batch]`, only for dense
             inputs: the first `sequence_length[i]` entries of row `i` are
             the sentence. The output then keeps the input width (`tokens
-            (+2)` positions), as `ElmoCharacterTokenizer`'s.
+            (+2)` positions), as `ELMoCharacterTokenizer`'s.
 
     Returns:
         int32 tensor `[batch, tokens (+2), max_characters_per_token (+1)]`;

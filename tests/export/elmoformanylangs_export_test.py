@@ -19,7 +19,7 @@ from keras_elmo.export.tflite import export_tflite
 from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.preprocessing.elmo_character_tokenizer import (
-    ElmoCharacterTokenizer,
+    ELMoCharacterTokenizer,
 )
 from tests.conversion import elmoformanylangs_fixture
 
@@ -120,7 +120,7 @@ def test_a_tokenizer_of_another_width_is_refused(tiny, tmp_path):
         export_saved_model(
             model,
             tmp_path / "served",
-            character_tokenizer=ElmoCharacterTokenizer(
+            character_tokenizer=ELMoCharacterTokenizer(
                 max_characters_per_token=6
             ),
         )

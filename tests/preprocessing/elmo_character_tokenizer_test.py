@@ -1,4 +1,4 @@
-"""Tests of the in-graph `ElmoCharacterTokenizer`.
+"""Tests of the in-graph `ELMoCharacterTokenizer`.
 
 The NumPy `batch_to_char_ids` (a transcription of the original
 `bilm.Batcher`) is the oracle: every table entry is run through both.
@@ -8,11 +8,12 @@ import os
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 from absl.testing import parameterized
 
 from keras_elmo.preprocessing.elmo_character_tokenizer import (
-    ElmoCharacterTokenizer,
+    ELMoCharacterTokenizer,
 )
 from keras_elmo.preprocessing.elmo_character_tokenizer import (
     tokens_to_character_ids,
@@ -70,10 +71,10 @@ def _dense(batch):
     return tokens, tf.constant([len(s) for s in batch], tf.int32)
 
 
-class ElmoCharacterTokenizerTest(TestCase):
+class ELMoCharacterTokenizerTest(TestCase):
     def test_layer_harness(self):
         self.run_layer_test(
-            cls=ElmoCharacterTokenizer,
+            cls=ELMoCharacterTokenizer,
             init_kwargs={"max_characters_per_token": 10},
             input_data=tf.constant([["a", "bc"], ["d", ""]]),
             expected_output_shape=(2, 4, 10),
@@ -85,7 +86,7 @@ class ElmoCharacterTokenizerTest(TestCase):
 
     def test_exact_ids(self):
         # Ids written out: raw id + 1; 'a' = 97 -> 98.
-        tokenizer = ElmoCharacterTokenizer(max_characters_per_token=5)
+        tokenizer = ELMoCharacterTokenizer(max_characters_per_token=5)
         ids = tokenizer(_ragged([["ab", "<S>"], ["é"], []]))
         bos = [259, 257, 260, 261, 261]
         eos = [259, 258, 260, 261, 261]
@@ -104,7 +105,7 @@ class ElmoCharacterTokenizerTest(TestCase):
         self, batch, add_sentence_markers, max_chars
     ):
         expected = batch_to_char_ids(batch, add_sentence_markers, max_chars)
-        tokenizer = ElmoCharacterTokenizer(
+        tokenizer = ELMoCharacterTokenizer(
             add_sentence_markers=add_sentence_markers,
             max_characters_per_token=max_chars,
         )
@@ -118,7 +119,7 @@ class ElmoCharacterTokenizerTest(TestCase):
     ):
         expected = batch_to_char_ids(batch, add_sentence_markers, max_chars)
         tokens, lengths = _dense(batch)
-        tokenizer = ElmoCharacterTokenizer(
+        tokenizer = ELMoCharacterTokenizer(
             add_sentence_markers=add_sentence_markers,
             max_characters_per_token=max_chars,
         )
@@ -130,7 +131,7 @@ class ElmoCharacterTokenizerTest(TestCase):
         self, batch, add_sentence_markers, max_chars
     ):
         expected = batch_to_char_ids(batch, add_sentence_markers, max_chars)
-        tokenizer = ElmoCharacterTokenizer(
+        tokenizer = ELMoCharacterTokenizer(
             add_sentence_markers=add_sentence_markers,
             max_characters_per_token=max_chars,
         )
@@ -155,18 +156,18 @@ class ElmoCharacterTokenizerTest(TestCase):
         batch = [["a", "bc"], [], ["d"]]
         tokens = tf.ragged.constant(batch, row_splits_dtype=tf.int32)
         self.assertAllEqual(
-            ElmoCharacterTokenizer()(tokens), batch_to_char_ids(batch)
+            ELMoCharacterTokenizer()(tokens), batch_to_char_ids(batch)
         )
 
     def test_dense_padding_without_lengths(self):
         batch = [["a", "bb"], ["ccc"], [], ["naïve", "<S>", "d"]]
         tokens, _ = _dense(batch)
-        outputs = ElmoCharacterTokenizer()(tokens)
+        outputs = ELMoCharacterTokenizer()(tokens)
         self.assertAllEqual(outputs, batch_to_char_ids(batch))
         # "" anywhere is padding; the other tokens keep their order.
         holes = tf.constant([["", "a", "", "bb"]])
         self.assertAllEqual(
-            ElmoCharacterTokenizer(max_characters_per_token=6)(holes),
+            ELMoCharacterTokenizer(max_characters_per_token=6)(holes),
             np.pad(
                 batch_to_char_ids([["a", "bb"]], max_chars=6),
                 [[0, 0], [0, 2], [0, 0]],
@@ -175,15 +176,15 @@ class ElmoCharacterTokenizerTest(TestCase):
 
     def test_dense_keeps_its_width_and_static_shape(self):
         tokens = tf.constant([["a", "", ""], ["b", "", ""]])
-        outputs = ElmoCharacterTokenizer()(tokens)
+        outputs = ELMoCharacterTokenizer()(tokens)
         self.assertEqual(outputs.shape, (2, 5, 50))
         self.assertAllEqual(outputs[:, :3], batch_to_char_ids([["a"], ["b"]]))
         self.assertAllEqual(outputs[:, 3:], tf.zeros([2, 2, 50], tf.int32))
-        without = ElmoCharacterTokenizer(add_sentence_markers=False)
+        without = ELMoCharacterTokenizer(add_sentence_markers=False)
         self.assertEqual(without(tokens).shape, (2, 3, 50))
 
         fn = tf.function(
-            ElmoCharacterTokenizer(),
+            ELMoCharacterTokenizer(),
             input_signature=[tf.TensorSpec([None, 7], tf.string)],
         )
         self.assertEqual(
@@ -193,7 +194,7 @@ class ElmoCharacterTokenizerTest(TestCase):
 
     def test_python_lists_and_numpy_inputs(self):
         batch = [["Hello", "wörld"], ["x"]]
-        tokenizer = ElmoCharacterTokenizer()
+        tokenizer = ELMoCharacterTokenizer()
         self.assertAllEqual(tokenizer(batch), batch_to_char_ids(batch))
         array = np.array([["a", "b"], ["c", ""]])
         self.assertAllEqual(
@@ -201,7 +202,7 @@ class ElmoCharacterTokenizerTest(TestCase):
         )
 
     def test_empty_batches(self):
-        tokenizer = ElmoCharacterTokenizer()
+        tokenizer = ELMoCharacterTokenizer()
         empty_ragged = _ragged([])
         self.assertEqual(tokenizer(empty_ragged).shape, (0, 2, 50))
         empty_dense = tf.zeros([0, 4], tf.string)
@@ -212,27 +213,27 @@ class ElmoCharacterTokenizerTest(TestCase):
             ).shape,
             (0, 6, 50),
         )
-        no_markers = ElmoCharacterTokenizer(add_sentence_markers=False)
+        no_markers = ELMoCharacterTokenizer(add_sentence_markers=False)
         self.assertEqual(no_markers(empty_ragged).shape, (0, 0, 50))
 
     def test_split(self):
         sentences = tf.constant(["Hello  world .", "\tnaïve\ntext ", "", "   "])
-        tokens = ElmoCharacterTokenizer.split(sentences)
+        tokens = ELMoCharacterTokenizer.split(sentences)
         self.assertIsInstance(tokens, tf.RaggedTensor)
         expected = [s.split() for s in sentences.numpy().astype(object)]
         self.assertEqual(tokens.to_list(), expected)
-        ids = ElmoCharacterTokenizer()(tokens)
+        ids = ELMoCharacterTokenizer()(tokens)
         self.assertAllEqual(ids, batch_to_char_ids(expected))
 
     def test_split_rejects_bad_input(self):
         with self.assertRaisesRegex(ValueError, "1-D tensor of sentences"):
-            ElmoCharacterTokenizer.split(tf.constant([["a b"]]))
+            ELMoCharacterTokenizer.split(tf.constant([["a b"]]))
         with self.assertRaisesRegex(TypeError, "must be strings"):
-            ElmoCharacterTokenizer.split(tf.constant([1, 2]))
+            ELMoCharacterTokenizer.split(tf.constant([1, 2]))
 
     def test_call_rejects_bad_input(self):
-        tokenizer = ElmoCharacterTokenizer()
-        with self.assertRaisesRegex(ValueError, "ElmoCharacterTokenizer.split"):
+        tokenizer = ELMoCharacterTokenizer()
+        with self.assertRaisesRegex(ValueError, "ELMoCharacterTokenizer.split"):
             tokenizer(tf.constant(["a sentence"]))
         with self.assertRaisesRegex(TypeError, "tf.string tokens"):
             tokenizer(tf.constant([[1, 2]]))
@@ -248,12 +249,12 @@ class ElmoCharacterTokenizerTest(TestCase):
     def test_invalid_args(self):
         for value in (2, 0, 50.0, True, "50"):
             with self.assertRaisesRegex(ValueError, "at least 3"):
-                ElmoCharacterTokenizer(max_characters_per_token=value)
+                ELMoCharacterTokenizer(max_characters_per_token=value)
         with self.assertRaisesRegex(ValueError, "must be a bool"):
-            ElmoCharacterTokenizer(add_sentence_markers="yes")
+            ELMoCharacterTokenizer(add_sentence_markers="yes")
 
     def test_config_round_trip(self):
-        tokenizer = ElmoCharacterTokenizer(
+        tokenizer = ELMoCharacterTokenizer(
             add_sentence_markers=False, max_characters_per_token=20, name="t"
         )
         config = tokenizer.get_config()
@@ -262,12 +263,12 @@ class ElmoCharacterTokenizerTest(TestCase):
         revived = keras.saving.deserialize_keras_object(
             keras.saving.serialize_keras_object(tokenizer)
         )
-        self.assertIsInstance(revived, ElmoCharacterTokenizer)
+        self.assertIsInstance(revived, ELMoCharacterTokenizer)
         self.assertEqual(revived.get_config(), config)
 
     def test_functional_model_and_keras_saving(self):
         inputs = keras.Input(shape=(None,), dtype="string")
-        outputs = ElmoCharacterTokenizer(max_characters_per_token=8)(inputs)
+        outputs = ELMoCharacterTokenizer(max_characters_per_token=8)(inputs)
         self.assertEqual(outputs.shape, (None, None, 8))
         model = keras.Model(inputs, outputs)
         batch = [["a", "b", "c"], ["dé", "", ""]]
@@ -283,8 +284,8 @@ class ElmoCharacterTokenizerTest(TestCase):
         dataset = (
             tf.data.Dataset.from_tensor_slices(sentences)
             .batch(2)
-            .map(ElmoCharacterTokenizer.split)
-            .map(ElmoCharacterTokenizer())
+            .map(ELMoCharacterTokenizer.split)
+            .map(ELMoCharacterTokenizer())
         )
         batches = list(dataset.as_numpy_iterator())
         self.assertAllEqual(
@@ -300,11 +301,11 @@ class ElmoCharacterTokenizerTest(TestCase):
         Every op of the traced graph, including nested function bodies,
         must be a core op, i.e. exist in `tf.raw_ops`.
         """
-        tokenizer = ElmoCharacterTokenizer()
+        tokenizer = ELMoCharacterTokenizer()
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
         def embed_strings(sentences):
-            return tokenizer(ElmoCharacterTokenizer.split(sentences))
+            return tokenizer(ELMoCharacterTokenizer.split(sentences))
 
         @tf.function(
             input_signature=[
@@ -327,10 +328,10 @@ class ElmoCharacterTokenizerTest(TestCase):
 
     def test_saved_model_round_trip(self):
         module = tf.Module()
-        module.tokenizer = ElmoCharacterTokenizer()
+        module.tokenizer = ELMoCharacterTokenizer()
         module.embed_strings = tf.function(
             lambda sentences: module.tokenizer(
-                ElmoCharacterTokenizer.split(sentences)
+                ELMoCharacterTokenizer.split(sentences)
             ),
             input_signature=[tf.TensorSpec([None], tf.string)],
         )
@@ -358,3 +359,37 @@ class ElmoCharacterTokenizerTest(TestCase):
         self.assertEqual(tokens_to_character_ids(tf.constant("a")).shape, (50,))
         with self.assertRaisesRegex(TypeError, "tf.string"):
             tokens_to_character_ids(tf.constant([1]))
+
+
+def test_the_old_name_is_a_deprecated_alias(tmp_path):
+    import zipfile
+
+    import keras_elmo
+    from keras_elmo.preprocessing import elmo_character_tokenizer as module
+
+    for owner in (module, keras_elmo, keras_elmo.preprocessing):
+        owner.__dict__.pop("ElmoCharacterTokenizer", None)  # not cached
+        with pytest.warns(DeprecationWarning, match="ELMoCharacterTokenizer"):
+            assert owner.ElmoCharacterTokenizer is ELMoCharacterTokenizer
+    assert "ElmoCharacterTokenizer" not in keras_elmo.__all__
+    # The default layer name is the one the class had before.
+    assert ELMoCharacterTokenizer().name.startswith("elmo_character_tokenizer")
+    # A .keras model saved under the old registered name loads.
+    inputs = keras.Input(shape=(None,), dtype="string")
+    model = keras.Model(inputs, ELMoCharacterTokenizer()(inputs))
+    new_path, old_path = tmp_path / "new.keras", tmp_path / "old.keras"
+    model.save(new_path)
+    with zipfile.ZipFile(new_path) as source:
+        with zipfile.ZipFile(old_path, "w") as target:
+            for item in source.infolist():
+                data = source.read(item)
+                if item.filename == "config.json":
+                    data = data.replace(
+                        b"ELMoCharacterTokenizer", b"ElmoCharacterTokenizer"
+                    )
+                    assert b"keras_elmo>ElmoCharacterTokenizer" in data
+                target.writestr(item, data)
+    loaded = keras.saving.load_model(old_path)
+    assert isinstance(loaded.layers[-1], ELMoCharacterTokenizer)
+    batch = tf.constant([["a", "b"]])
+    np.testing.assert_array_equal(loaded(batch), model(batch))

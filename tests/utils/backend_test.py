@@ -46,7 +46,7 @@ def test_tensorflow_only_features_raise_clear_errors(as_jax, tmp_path):
     from keras_elmo.export.tflite import export_tflite
     from keras_elmo.models.elmo_language_model import ELMoLanguageModel
     from keras_elmo.preprocessing.elmo_character_tokenizer import (
-        ElmoCharacterTokenizer,
+        ELMoCharacterTokenizer,
     )
     from keras_elmo.training.data import make_lm_dataset
     from keras_elmo.training.trainer import train_language_model
@@ -55,7 +55,7 @@ def test_tensorflow_only_features_raise_clear_errors(as_jax, tmp_path):
         "SavedModel export": lambda: export_saved_model(None, tmp_path),
         "TFLite export": lambda: export_tflite(None, tmp_path / "m.tflite"),
         "ELMoLanguageModel": lambda: ELMoLanguageModel({}, vocab_size=10),
-        "ElmoCharacterTokenizer": ElmoCharacterTokenizer,
+        "ELMoCharacterTokenizer": ELMoCharacterTokenizer,
         "make_lm_dataset": lambda: make_lm_dataset("x", "v", 2, 2),
         "train_language_model": lambda: train_language_model(
             tmp_path, "x", "v"
