@@ -17,13 +17,15 @@ Layout of `output_dir`:
     export/                a preset (`ELMoLanguageModel.save_to_preset`):
                            options.json + weights.hdf5 (original format,
                            with the softmax as `softmax/W`, `softmax/b`) +
-                           vocabulary.txt + metadata.json, written when
+                           vocabulary.txt + metadata.json (naming the
+                           training and held-out files), written when
                            training ends
 """
 
 import json
 import math
 import os
+from typing import NamedTuple
 
 import keras
 import tensorflow as tf
@@ -203,6 +205,78 @@ def train_language_model(
             f"config={config!r}"
         )
     # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
+    strategy, sampler_dtype = _setup_strategy(config, strategy)
+    options = _resolve_options(config)
+    # Fail on bad inputs before writing anything.
+    list_files(config.train_files)
+    if config.validation_files:
+        list_files(config.validation_files)
+    tokens = load_vocabulary(config.vocabulary)
+    plan = _plan_run(config, len(tokens), strategy.num_replicas_in_sync)
+    # Only the chief writes the run's files; the other workers of a
+    # MultiWorkerMirroredStrategy compute the same values.
+    chief = strategy.extended.should_checkpoint
+    num_workers = worker_count(strategy)
+    validation = None
+    if config.validation_files:
+        # Before the run's files are written: a held-out text smaller than
+        # one batch is a failed start, not a different run.
+        validation = _validation_data(
+            config.validation_files,
+            tokens,
+            plan.global_batch,
+            config.unroll_steps,
+            config.validation_steps,
+            num_workers,
+        )
+    changed_settings = _start_or_resume_run(
+        output_dir, config, options, tokens, optimizer, chief
+    )
+    model, checkpoint = _build_model(
+        config, strategy, optimizer, options, tokens, plan, sampler_dtype
+    )
+    manager, latest = _restore_checkpoint(
+        model, checkpoint, output_dir, config, strategy, chief
+    )
+    step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    if latest and verbose:
+        _print_resume(latest, step, changed_settings)
+    history, step = _fit(
+        model,
+        config,
+        tokens,
+        plan,
+        step,
+        manager,
+        output_dir,
+        chief,
+        num_workers,
+        validation,
+        callbacks,
+        verbose,
+    )
+    export_dir = _export(model, output_dir, tokens, config, chief)
+    return {
+        "step": step,
+        "history": history,
+        "export_dir": export_dir,
+        "model": model,
+    }
+
+
+class _RunPlan(NamedTuple):
+    """The numbers a run derives from its config and the replicas."""
+
+    global_batch: int  # sequences per step, over all replicas
+    tokens_per_step: int
+    steps: int
+    checkpoint_every: int  # steps per period (one `fit` epoch)
+    periods: int
+    num_negative_samples: int  # the vocabulary size for a full softmax
+
+
+def _setup_strategy(config, strategy):
+    """Phase 1, strategy setup: the strategy and the sampler's dtype."""
     if strategy is None:
         strategy = make_strategy(config.strategy)
     elif isinstance(strategy, str):
@@ -212,17 +286,13 @@ def train_language_model(
         # TPUs have no float64.
         tpu = isinstance(strategy, tf.distribute.TPUStrategy)
         sampler_dtype = "float32" if tpu else "float64"
-    options = _resolve_options(config)
-    # Fail on bad inputs before writing anything.
-    list_files(config.train_files)
-    if config.validation_files:
-        list_files(config.validation_files)
-    tokens = load_vocabulary(config.vocabulary)
-    batch_size, unroll_steps = config.batch_size, config.unroll_steps
-    steps_per_execution = config.steps_per_execution
-    replicas = strategy.num_replicas_in_sync
-    global_batch = batch_size * replicas
-    tokens_per_step = global_batch * unroll_steps
+    return strategy, sampler_dtype
+
+
+def _plan_run(config, vocab_size, replicas):
+    """Steps, periods and batch shape; checked before anything is written."""
+    global_batch = config.batch_size * replicas
+    tokens_per_step = global_batch * config.unroll_steps
     steps = config.steps
     if steps is None:
         steps = max(
@@ -234,48 +304,49 @@ def train_language_model(
             ),
         )
     checkpoint_every = max(1, min(config.checkpoint_every, steps))
-    if checkpoint_every % steps_per_execution:
+    if checkpoint_every % config.steps_per_execution:
         raise ValueError(
             "`checkpoint_every` must be a multiple of `steps_per_execution`. "
             f"Received: checkpoint_every={checkpoint_every}, "
-            f"steps_per_execution={steps_per_execution}"
+            f"steps_per_execution={config.steps_per_execution}"
         )
-    periods = math.ceil(steps / checkpoint_every)
-    full_softmax = config.uses_full_softmax(len(tokens))
-    num_negative_samples = (
-        len(tokens) if full_softmax else config.num_negative_samples
+    full_softmax = config.uses_full_softmax(vocab_size)
+    return _RunPlan(
+        global_batch=global_batch,
+        tokens_per_step=tokens_per_step,
+        steps=steps,
+        checkpoint_every=checkpoint_every,
+        periods=math.ceil(steps / checkpoint_every),
+        num_negative_samples=(
+            vocab_size if full_softmax else config.num_negative_samples
+        ),
     )
 
-    # Only the chief writes the run's files; the other workers of a
-    # MultiWorkerMirroredStrategy compute the same values.
-    chief = strategy.extended.should_checkpoint
-    num_workers = worker_count(strategy)
-    validation_data = validation_steps_per_pass = None
-    if config.validation_files:
-        # Before the run's files are written: a held-out text smaller than
-        # one batch is a failed start, not a different run.
-        validation_data, validation_steps_per_pass = _validation_data(
-            config.validation_files,
-            tokens,
-            global_batch,
-            unroll_steps,
-            config.validation_steps,
-            num_workers,
-        )
+
+def _start_or_resume_run(output_dir, config, options, tokens, optimizer, chief):
+    """Phase 2, resume: check a started run's record, or write a new one.
+
+    Returns the recipe settings changed since the run started.
+    """
     record = run_record(config, options, tokens)
     if optimizer is not None:
         record["optimizer"] = type(optimizer).__name__.lower()
     os.makedirs(output_dir, exist_ok=True)
     config_path = os.path.join(output_dir, CONFIG_FILE)
-    changed_settings = []
     if os.path.exists(config_path):
-        changed_settings = check_resume(config_path, record)
-    elif chief:
+        return check_resume(config_path, record)
+    if chief:
         save_vocabulary(tokens, os.path.join(output_dir, VOCABULARY_FILE))
         _write_json(config_path, record)  # last: marks a started run
+    return []
 
+
+def _build_model(
+    config, strategy, optimizer, options, tokens, plan, sampler_dtype
+):
+    """Phase 3, build: the compiled `ELMoLanguageModel` and its checkpoint."""
     if optimizer is None:
-        optimizer = make_optimizer(config, steps)
+        optimizer = make_optimizer(config, plan.steps)
     distributed = strategy is not tf.distribute.get_strategy()
     with strategy.scope():
         if distributed:
@@ -294,7 +365,7 @@ def train_language_model(
         model = ELMoLanguageModel(
             elmo,
             len(tokens),
-            num_negative_samples=num_negative_samples,
+            num_negative_samples=plan.num_negative_samples,
             dropout=config.dropout,
             seed=config.seed,
             sampler_dtype=sampler_dtype,
@@ -303,10 +374,19 @@ def train_language_model(
         model.compile(
             optimizer=optimizer,
             jit_compile=config.jit_compile,
-            steps_per_execution=steps_per_execution,
+            steps_per_execution=config.steps_per_execution,
         )
         model.optimizer.build(model.trainable_variables)
         checkpoint = training_checkpoint(model)
+    return model, checkpoint
+
+
+def _restore_checkpoint(model, checkpoint, output_dir, config, strategy, chief):
+    """Phase 4, restore: the latest checkpoint, or `init_from`'s weights.
+
+    Returns the `tf.train.CheckpointManager` and the checkpoint restored
+    (`None` for a new run).
+    """
     # Every worker restores the chief's checkpoint (`output_dir` must be
     # shared by the workers) and must save too (the save is collective);
     # the other workers save to a scratch directory.
@@ -324,64 +404,111 @@ def train_language_model(
     elif config.init_from is not None:
         load_bilm_weights(model.elmo, config.init_from[1])
         _load_softmax_if_present(model, config.init_from[1])
-    step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
-    if latest and verbose:
-        print(f"Resuming from {latest} at step {step}.", flush=True)
-        if changed_settings:
-            print(
-                "Changed since the run started: "
-                + ", ".join(changed_settings)
-                + ".",
-                flush=True,
-            )
-    initial_period = step // checkpoint_every
+    return manager, latest
 
-    history = None
-    if initial_period < periods:
-        train_data = make_lm_dataset(
-            config.train_files,
-            tokens,
-            batch_size=global_batch,
-            unroll_steps=unroll_steps,
-            seed=config.seed + initial_period,
-            repeat=True,
+
+def _print_resume(latest, step, changed_settings):
+    print(f"Resuming from {latest} at step {step}.", flush=True)
+    if changed_settings:
+        print(
+            "Changed since the run started: "
+            + ", ".join(changed_settings)
+            + ".",
+            flush=True,
         )
-        if len(list_files(config.train_files)) < num_workers:
-            # Too few files to give each worker its own: every worker
-            # reads all and keeps every num_workers-th batch.
-            train_data = _with_shard_policy(
-                train_data, tf.data.experimental.AutoShardPolicy.DATA
-            )
-        callbacks = [*callbacks, CheckpointSaver(manager)]
-        if chief:
-            callbacks.insert(
-                0,
-                TrainingLogger(
-                    os.path.join(output_dir, "logs"),
-                    tokens_per_step,
-                    log_every=config.log_every,
-                    profile_steps=config.profile_steps,
-                ),
-            )
-        history = model.fit(
-            train_data,
-            epochs=periods,
-            initial_epoch=initial_period,
-            steps_per_epoch=checkpoint_every,
-            validation_data=validation_data,
-            validation_steps=validation_steps_per_pass,
-            callbacks=callbacks,
-            verbose=verbose,
-        ).history
-        step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+
+
+def _fit(
+    model,
+    config,
+    tokens,
+    plan,
+    step,
+    manager,
+    output_dir,
+    chief,
+    num_workers,
+    validation,
+    callbacks,
+    verbose,
+):
+    """Phase 5, fit: the remaining periods. Returns (history, step)."""
+    initial_period = step // plan.checkpoint_every
+    if initial_period >= plan.periods:
+        return None, step  # the run was complete
+    train_data = make_lm_dataset(
+        config.train_files,
+        tokens,
+        batch_size=plan.global_batch,
+        unroll_steps=config.unroll_steps,
+        seed=config.seed + initial_period,
+        repeat=True,
+    )
+    if len(list_files(config.train_files)) < num_workers:
+        # Too few files to give each worker its own: every worker
+        # reads all and keeps every num_workers-th batch.
+        train_data = _with_shard_policy(
+            train_data, tf.data.experimental.AutoShardPolicy.DATA
+        )
+    callbacks = [*callbacks, CheckpointSaver(manager)]
+    if chief:
+        callbacks.insert(
+            0,
+            TrainingLogger(
+                os.path.join(output_dir, "logs"),
+                plan.tokens_per_step,
+                log_every=config.log_every,
+                profile_steps=config.profile_steps,
+            ),
+        )
+    validation_data, validation_steps = validation or (None, None)
+    history = model.fit(
+        train_data,
+        epochs=plan.periods,
+        initial_epoch=initial_period,
+        steps_per_epoch=plan.checkpoint_every,
+        validation_data=validation_data,
+        validation_steps=validation_steps,
+        callbacks=callbacks,
+        verbose=verbose,
+    ).history
+    step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    return history, step
+
+
+def _export(model, output_dir, tokens, config, chief):
+    """Phase 6, export: the run's preset in `output_dir/export`.
+
+    Its metadata names the training and held-out files (absolute glob
+    patterns), so that `keras-elmo perplexity` finds the n-gram baselines'
+    training text.
+    """
     export_dir = os.path.join(output_dir, "export")
     if chief:
-        model.save_to_preset(export_dir, vocabulary=tokens)
+        model.save_to_preset(
+            export_dir, vocabulary=tokens, metadata=export_metadata(config)
+        )
+    return export_dir
+
+
+def export_metadata(config):
+    """The `metadata.json` entries of a run's export: its text files.
+
+    Example:
+
+    >>> export_metadata(config)["training"]["train_files"]
+    ['/data/corpus/train/*.txt']
+    """
+
+    def patterns(files):
+        files = [files] if isinstance(files, (str, os.PathLike)) else files
+        return [os.path.abspath(os.fspath(f)) for f in files or ()]
+
     return {
-        "step": step,
-        "history": history,
-        "export_dir": export_dir,
-        "model": model,
+        "training": {
+            "train_files": patterns(config.train_files),
+            "validation_files": patterns(config.validation_files),
+        }
     }
 
 

@@ -357,3 +357,52 @@ def test_train_recipe_flags():
     sampled = config("--negative-samples", "16")
     assert (sampled.softmax, sampled.num_negative_samples) == ("sampled", 16)
     assert config("--softmax", "full").softmax == "full"
+
+
+@pytest.mark.large
+def test_perplexity_finds_the_baselines_of_a_train_export(
+    tmp_path, monkeypatch, capsys
+):
+    # `keras-elmo train` with relative file names, then `keras-elmo
+    # perplexity EXPORT FILE` from elsewhere, without --train: the export's
+    # metadata names the training text, so the n-gram baselines run.
+    options = tmp_path / "options.json"
+    options.write_text(json.dumps(TINY_OPTIONS))
+    monkeypatch.chdir(TRAIN_DATA.parent)
+    code = main(
+        [
+            "train",
+            "--train",
+            TRAIN_DATA.name,
+            "--validation",
+            TRAIN_DATA.name,
+            "--vocabulary",
+            TRAIN_VOCABULARY.name,
+            "--options",
+            str(options),
+            "--output-dir",
+            str(tmp_path / "run"),
+            "--batch-size",
+            "2",
+            "--unroll-steps",
+            "5",
+            "--steps",
+            "1",
+            "--no-jit",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    export_dir = tmp_path / "run" / "export"
+    metadata = json.loads((export_dir / "metadata.json").read_text())
+    assert metadata["training"] == {
+        "train_files": [str(TRAIN_DATA)],
+        "validation_files": [str(TRAIN_DATA)],
+    }
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["perplexity", str(export_dir), str(TRAIN_DATA)]) == 0
+    table = capsys.readouterr().out
+    assert "skipped" not in table
+    for label in ("Kneser-Ney trigram", "Kneser-Ney bigram", "unigram"):
+        assert label in table
