@@ -107,7 +107,7 @@ class ELMoModelHandler(ModelHandler):
 
     def get_num_bytes(self, batch):
         """Bytes of the batch's tokens (for Beam's metrics)."""
-        return sum(len(token) for s in batch for token in s.tokens)
+        return sum(len(token.encode()) for s in batch for token in s.tokens)
 
     def get_metrics_namespace(self):
         return "keras_elmo"
