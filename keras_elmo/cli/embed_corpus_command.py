@@ -8,6 +8,7 @@ and takes a runner and its options.
 """
 
 import argparse
+import logging
 import sys
 
 from keras_elmo.cli.arguments import positive_int
@@ -121,6 +122,10 @@ def add_parser(subparsers):
 
 
 def run(args):
+    if not args.verbose:
+        # Beam logs start-up notes (e.g. "apitools not found") as warnings
+        # on the root logger; -v shows them. Errors (a retried bundle) stay.
+        logging.getLogger().setLevel(logging.ERROR)
     try:
         from keras_elmo.beam.embed_corpus import run_embed_corpus
     except ModuleNotFoundError as error:
