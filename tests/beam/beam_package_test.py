@@ -1,5 +1,7 @@
 """keras_elmo works without Beam; keras_elmo.beam says how to get it."""
 
+import pytest
+
 from tests.python_subprocess import run_python
 from tests.test_case import REPO_ROOT
 
@@ -23,6 +25,7 @@ def test_keras_elmo_imports_without_beam():
     )
 
 
+@pytest.mark.large  # the command imports TensorFlow first
 def test_command_without_beam_is_one_clear_line(tmp_path):
     code = NO_BEAM + (
         "from keras_elmo.cli.main import main\n"

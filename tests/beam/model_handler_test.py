@@ -54,6 +54,7 @@ def test_invalid_arguments(kwargs, message):
         ELMoModelHandler("elmo_english_small", **kwargs)
 
 
+@pytest.mark.large
 def test_run_inference_is_the_embedder(tmp_path):
     preset = str(write_tiny_preset(tmp_path / "tiny", seed=1))
     handler = ELMoModelHandler(preset, output="elmo")
