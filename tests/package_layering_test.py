@@ -33,6 +33,7 @@ RANKS = {
     "inference": 6,
     "export": 7,
     "serving": 7,
+    "beam": 7,
     "cli": 8,
 }
 # Where a function-local import of keras_elmo is allowed, and why.

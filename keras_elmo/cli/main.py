@@ -18,6 +18,7 @@ from keras_elmo.version import __version__
 
 COMMAND_MODULES = (
     "keras_elmo.cli.embed_command",
+    "keras_elmo.cli.embed_corpus_command",
     "keras_elmo.cli.tokenize_command",
     "keras_elmo.cli.build_vocab_command",
     "keras_elmo.cli.train_command",
