@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 from keras_elmo.conversion.bilm_hdf5 import check_weight_file
@@ -177,7 +178,8 @@ def resolve_archive(
 
     Args:
         handle: str. What the user asked for (named in errors).
-        source: str. The archive's `http(s)://` URL or local path.
+        source: str. The archive's `http(s)://` or `file://` URL, or its
+            local path.
         directory: path. The cache directory of the preset.
         expected_format: one of `ARCHIVE_FORMATS`, or `None` to accept
             either (detected from the files).
@@ -207,7 +209,10 @@ def resolve_archive(
         verify_manifest(directory, manifest, handle)
         return directory, manifest.get("format")
     make_cache_dir(directory.parent)
-    is_url = urllib.parse.urlparse(str(source)).scheme in ("http", "https")
+    scheme = urllib.parse.urlparse(str(source)).scheme.lower()
+    is_url = scheme in ("http", "https")
+    if scheme == "file":
+        source = urllib.request.url2pathname(urllib.parse.urlparse(source).path)
     with atomic_path(directory, directory=True) as tmp:
         if is_url:
             archive = os.path.join(

@@ -231,10 +231,35 @@ class KerasPresetLoader(PresetLoader):
         return dict(self._files[0])
 
     def load_weights(self, model):
-        model.load_weights(self._files[1])
+        config, weights_file = self._files
+        if all(
+            getattr(model, key) == config.get(key, getattr(model, key))
+            for key in _STATE_ARGUMENTS
+        ):
+            model.load_weights(weights_file)
+            return
+        # Another initial state (or statefulness) than the saved model's
+        # adds or drops state variables, which `load_weights` refuses:
+        # load the saved model, then copy its variables by path.
+        saved = type(model)(**config)
+        saved.load_weights(weights_file)
+        values = {_relative_path(v): v for v in saved.weights}
+        for variable in model.weights:
+            value = values.get(_relative_path(variable))
+            if value is not None:
+                variable.assign(value)
 
     def load_tokenizer(self):
         return read_preset_tokenizer(self.directory)
+
+
+# `ELMo` arguments that add state variables to the model (not weights).
+_STATE_ARGUMENTS = ("initial_state", "stateful", "max_batch_size")
+
+
+def _relative_path(variable):
+    # The path without the model's own name (which `name=` may change).
+    return variable.path.split("/", 1)[-1]
 
 
 class ElmoForManyLangsPresetLoader(PresetLoader):
