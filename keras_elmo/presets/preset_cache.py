@@ -105,8 +105,13 @@ def add_to_manifest(directory, name):
     manifest = read_manifest(directory)
     if manifest is None:
         return
-    recorded = manifest.pop("sha256", {})
-    write_manifest(directory, manifest, [*recorded, name])
+    # Only the new file is hashed: the others were checked on this load.
+    manifest.setdefault("sha256", {})[name] = sha256_of_file(
+        Path(directory) / name
+    )
+    with atomic_path(Path(directory) / MANIFEST_FILE) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(manifest, f, indent=2, sort_keys=True)
 
 
 def verify_manifest(directory, manifest, handle):
