@@ -247,7 +247,7 @@ class FeatureCache:
         if self._embedder is None:
             from keras_elmo.inference.elmo_embedder import ELMoEmbedder
             from keras_elmo.models.elmo import ELMo
-            from keras_elmo.models.warm_state import read_warm_state
+            from keras_elmo.presets.warm_state import read_warm_state
 
             model = ELMo.from_bilm_hdf5(
                 self.options_file,

@@ -261,3 +261,82 @@ class TestCase(tf.test.TestCase, parameterized.TestCase):
                             "float32",
                             msg=f"{weight.path} under {policy}",
                         )
+
+    def run_preset_test(
+        self,
+        cls,
+        preset,
+        input_data,
+        reference_outputs=None,
+        expected_layer_mix=None,
+        check_warm_state=True,
+        atol=1e-6,
+    ):
+        """Run the standard checks of one class's `from_preset` on a handle.
+
+        In the manner of keras-hub's `run_preset_test`: the same checks for
+        every class (`ELMo`, `ELMoEmbedding`, `ELMoEmbedder`,
+        `ELMoLanguageModel`) and every preset format. The biLM inside the
+        loaded object is what is compared, so the checks read the same for
+        a model, a layer and an embedder.
+
+        Checks:
+            - it loads, and its biLM gives `reference_outputs` (the
+              `"layers"` of an `ELMo` loaded another way) on `input_data`;
+            - the preset's `layer_mix.json`, if `expected_layer_mix`
+              (`(scalar_weights, gamma)`) is given, is applied;
+            - `load_weights=False` gives the same architecture with other
+              weights;
+            - `initial_state="warm"` is honoured (the preset's
+              `warm_state.npz` changes the outputs);
+            - a bogus handle fails with a clear `ValueError`.
+
+        Args:
+            cls: the class whose `from_preset` to test.
+            preset: str. The handle.
+            input_data: int array of the model's ids (markers included).
+            reference_outputs: array or `None`. Expected `"layers"`.
+            expected_layer_mix: `(scalar_weights, gamma)` or `None`.
+            check_warm_state: bool. The preset has a `warm_state.npz`.
+            atol: float. Tolerance of the comparison.
+        """
+        loaded = cls.from_preset(preset)
+        elmo = _elmo_of(loaded)
+        outputs = to_numpy(elmo(input_data)["layers"])
+        if reference_outputs is not None:
+            self.assertAllClose(outputs, reference_outputs, atol=atol, rtol=0)
+        if expected_layer_mix is not None:
+            mix = loaded.layer_mix
+            self.assertAllClose(mix.scalar_weights[0], expected_layer_mix[0])
+            self.assertAllClose(mix.gammas[0], expected_layer_mix[1])
+
+        # === load_weights=False: the architecture, fresh weights ===
+        fresh = _elmo_of(cls.from_preset(preset, load_weights=False))
+        architecture = {
+            k: v
+            for k, v in elmo.get_config().items()
+            if k not in ("name", "trainable", "dtype")
+        }
+        self.assertEqual(
+            {k: fresh.get_config()[k] for k in architecture}, architecture
+        )
+        self.assertNotAllClose(fresh(input_data)["layers"], outputs)
+
+        # === initial_state is honoured by every class ===
+        if check_warm_state:
+            warm = _elmo_of(cls.from_preset(preset, initial_state="warm"))
+            self.assertEqual(warm.initial_state, "warm")
+            self.assertNotAllClose(warm(input_data)["layers"], outputs)
+
+        # === A bogus handle ===
+        with self.assertRaisesRegex(ValueError, "Unknown ELMo preset"):
+            cls.from_preset(f"{preset}_bogus_name")
+
+
+def _elmo_of(loaded):
+    """The `ELMo` inside a loaded model, layer or embedder."""
+    for attribute in ("elmo", "model"):
+        inner = getattr(loaded, attribute, None)
+        if inner is not None and hasattr(inner, "bilm"):
+            return inner
+    return loaded

@@ -20,7 +20,11 @@ def add_parser(subparsers):
         help="format of IN_DIR (elmoformanylangs: a HIT-SCIR "
         "ELMoForManyLangs model directory)",
     )
-    parser.add_argument("input_dir", help="the model directory to read")
+    parser.add_argument(
+        "input_dir",
+        help="the model to read: a directory, its zip or tar archive, an "
+        "archive URL, or a built-in preset name (elmo_manylangs_ko)",
+    )
     parser.add_argument("output_dir", help="the preset directory to write")
     parser.set_defaults(func=run)
 
@@ -28,18 +32,29 @@ def add_parser(subparsers):
 def run(args):
     import os
 
-    from keras_elmo.conversion.elmoformanylangs import (
-        elmoformanylangs_tokenizer,
-    )
     from keras_elmo.models.elmo import ELMo
+    from keras_elmo.presets.preset_loader import ElmoForManyLangsPresetLoader
+    from keras_elmo.presets.preset_loader import get_preset_loader
 
-    model = ELMo.from_elmoformanylangs(args.input_dir)
+    if os.path.isdir(args.input_dir):
+        # Read as given: its own errors name the missing or bad file.
+        loader = ElmoForManyLangsPresetLoader(
+            args.input_dir, lambda: args.input_dir
+        )
+        source = os.path.abspath(args.input_dir)
+    else:  # an archive, its URL or a built-in name: extracted and cached
+        loader = get_preset_loader(args.input_dir)
+        if not isinstance(loader, ElmoForManyLangsPresetLoader):
+            raise ValueError(
+                f"{args.input_dir} is not an ELMoForManyLangs model (it is "
+                f"a {loader.format} preset, which loads as it is)."
+            )
+        source = args.input_dir
+    model = loader.load_elmo(ELMo)
     model.save_to_preset(
         args.output_dir,
-        tokenizer=elmoformanylangs_tokenizer(args.input_dir),
-        metadata={
-            "source": "elmoformanylangs:" + os.path.abspath(args.input_dir)
-        },
+        tokenizer=loader.load_tokenizer(),
+        metadata={"source": "elmoformanylangs:" + source},
     )
     print(f"Wrote the keras_elmo preset {os.path.abspath(args.output_dir)}")
     return 0

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import warnings
 
+from keras_elmo.presets.download import PresetDownloadError
 from keras_elmo.version import __version__
 
 COMMAND_MODULES = (
@@ -85,6 +86,7 @@ USER_ERRORS = (
     FileExistsError,
     IsADirectoryError,
     NotADirectoryError,
+    PresetDownloadError,  # no network, an HTML page, an unwritable cache
 )
 
 

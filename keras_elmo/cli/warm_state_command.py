@@ -28,10 +28,10 @@ def run(args):
     import os
 
     from keras_elmo.models.elmo import ELMo
-    from keras_elmo.models.warm_state import read_warm_up_text
-    from keras_elmo.models.warm_state import write_preset_warm_state
     from keras_elmo.presets.preset_directory import local_preset_path
     from keras_elmo.presets.preset_handles import resolve_preset
+    from keras_elmo.presets.warm_state import read_warm_up_text
+    from keras_elmo.presets.warm_state import write_preset_warm_state
 
     if not os.path.isdir(args.preset):
         raise ValueError(

@@ -332,6 +332,129 @@ def config_to_arguments(config, num_characters, num_words, source="config"):
     }
 
 
+def arguments_to_config(arguments):
+    """The ELMoForManyLangs config of `ELMo` arguments (`config_to_arguments`
+    inverted, for the architecture fields).
+
+    The released archives lack the config file that their `config.json`
+    names (ELMoForManyLangs issue 27); a preset entry documents the
+    architecture as `ELMo` arguments, and this writes it back in the
+    format the original loader reads.
+
+    Args:
+        arguments: dict of `ELMo` architecture arguments (the vocabulary
+            sizes are not needed).
+
+    Returns:
+        A config dict (`encoder`, `token_embedder`).
+
+    Example:
+
+    >>> arguments_to_config(config_to_arguments(RELEASED_CONFIG, 3, 5))[
+    ...     "encoder"]["dim"]
+    4096
+    """
+
+    def clip(value):
+        return 0 if value is None else value
+
+    return {
+        "encoder": {
+            "name": "elmo",
+            "projection_dim": int(arguments["projection_dim"]),
+            "cell_clip": clip(arguments.get("cell_clip")),
+            "proj_clip": clip(arguments.get("projection_clip")),
+            "dim": int(arguments["lstm_units"]),
+            "n_layers": int(arguments["num_layers"]),
+        },
+        "token_embedder": {
+            "name": "cnn",
+            "activation": arguments.get("activation", "relu"),
+            "filters": [[int(w), int(n)] for w, n in arguments["filters"]],
+            "n_highway": int(arguments["num_highway_layers"]),
+            "word_dim": int(arguments.get("word_embedding_dim", 0)),
+            "char_dim": int(arguments["character_embedding_dim"]),
+            "max_characters_per_token": int(
+                arguments["max_characters_per_token"]
+            ),
+        },
+    }
+
+
+def supply_config(model_dir, arguments=None):
+    """Write the config file that a model directory's `config.json` names,
+    if it is missing (the released archives lack it, issue 27).
+
+    The file is written under its own name in the model directory, and
+    `config_path` is set to that name, so that the directory loads in
+    ELMoForManyLangs itself too (`config_path` in the archives is an
+    absolute path on the authors' machine). Its content is `arguments`
+    (the architecture a preset entry documents) or, without them, the
+    known config of that name (`KNOWN_CONFIGS`).
+
+    Args:
+        model_dir: str or path-like. The model directory (writable).
+        arguments: dict of `ELMo` arguments, or `None`.
+
+    Returns:
+        The name of the file written, or `None` if none was needed.
+
+    Raises:
+        FileNotFoundError: no `config.json`, or a missing config that is
+            neither given nor known.
+
+    Example:
+
+    >>> supply_config("ko_model")  # writes cnn_50_100_512_4096_sample.json
+    'cnn_50_100_512_4096_sample.json'
+    """
+    model_dir = os.fspath(model_dir)
+    pointer_file = os.path.join(model_dir, CONFIG_FILE)
+    try:
+        with open(pointer_file, encoding="utf-8") as f:
+            pointer = json.load(f)
+        config_path = str(pointer["config_path"])
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{pointer_file} not found: an ELMoForManyLangs model directory "
+            "has config.json naming its config file."
+        ) from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(
+            f"{pointer_file} must be JSON with a 'config_path' ({error!r})."
+        ) from None
+    name = os.path.basename(config_path.replace("\\", "/"))
+    if not name or name == CONFIG_FILE:
+        raise ValueError(
+            f"{pointer_file}: 'config_path' must name a config file. "
+            f"Received: {config_path!r}"
+        )
+    if os.path.isfile(os.path.join(model_dir, name)):
+        found = True
+    else:
+        found = not os.path.isabs(config_path) and os.path.isfile(
+            os.path.join(model_dir, config_path)
+        )
+    if found:
+        return None
+    if arguments is not None:
+        config = arguments_to_config(arguments)
+    elif name in KNOWN_CONFIGS:
+        config = copy.deepcopy(KNOWN_CONFIGS[name])
+    else:
+        raise FileNotFoundError(
+            f"The config {config_path!r} named in {pointer_file} is missing "
+            f"and is not one of the known configs {sorted(KNOWN_CONFIGS)}; "
+            "put it in the model directory."
+        )
+    with open(os.path.join(model_dir, name), "w", encoding="utf-8") as f:
+        json.dump(config, f, indent=2)
+    pointer["config_path"] = name
+    with open(pointer_file, "w", encoding="utf-8") as f:
+        json.dump(pointer, f, indent=2)
+    return name
+
+
 @dataclasses.dataclass(frozen=True)
 class Port:
     """One state-dict tensor and the variables it fills.
@@ -687,6 +810,7 @@ __all__ = [
     "TorchPickleError",
     "WORD_DICT_FILE",
     "ElmoForManyLangsModel",
+    "arguments_to_config",
     "config_to_arguments",
     "elmoformanylangs_tokenizer",
     "is_elmoformanylangs_dir",
@@ -694,5 +818,6 @@ __all__ = [
     "read_config",
     "read_dictionary",
     "read_elmoformanylangs",
+    "supply_config",
     "weight_ports",
 ]

@@ -9,6 +9,7 @@ from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.presets.builtin_presets import BUILTIN_PRESETS
 from keras_elmo.presets.builtin_presets import package_preset_dir
+from keras_elmo.presets.preset_archive import archive_suffix
 from keras_elmo.presets.preset_directory import local_preset_path
 from keras_elmo.presets.preset_handles import cache_dir
 
@@ -48,6 +49,8 @@ def _default_output(format, handle, quantization):
         # A built-in name or a URL: never write into the package or the
         # download cache, but to ./saved_models/<name> (TF Serving layout).
         name = handle.rstrip("/").rsplit("/", 1)[-1]
+        suffix = archive_suffix(name)  # `161.zip` -> saved_models/161
+        name = name[: len(name) - len(suffix)] if suffix else name
         base = os.path.join("saved_models", name)
     if format == "saved_model":
         return base

@@ -10,19 +10,14 @@ import keras
 import numpy as np
 import tqdm
 
-from keras_elmo.conversion.elmoformanylangs import elmoformanylangs_tokenizer
-from keras_elmo.conversion.elmoformanylangs import is_elmoformanylangs_dir
 from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.sentence_markers import remove_sentence_markers
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
 from keras_elmo.preprocessing.elmo_characters import split_on_whitespace
 from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
-from keras_elmo.presets.keras_preset import is_keras_preset
-from keras_elmo.presets.keras_preset import read_preset_tokenizer
-from keras_elmo.presets.preset_directory import LAYER_MIX_FILE
 from keras_elmo.presets.preset_directory import write_preset
-from keras_elmo.presets.preset_handles import resolve_preset
+from keras_elmo.presets.preset_loader import get_preset_loader
 from keras_elmo.utils.atomic import atomic_path
 from keras_elmo.utils.backend import default_jit_compile
 from keras_elmo.utils.validation import check_positive_int
@@ -265,16 +260,21 @@ class ELMoEmbedder:
         self._forward.jit_compile = bool(value)
 
     @classmethod
-    def from_preset(cls, handle, initial_state="zeros", **kwargs):
-        """An embedder of a preset: a built-in name, a directory or a URL.
+    def from_preset(
+        cls, handle, load_weights=True, initial_state="zeros", **kwargs
+    ):
+        """An embedder of a preset: a built-in name, a directory, an archive
+        or a URL.
 
         `handle` may also be an ELMoForManyLangs model directory (read
-        directly, see `keras_elmo.conversion.elmoformanylangs`) or a preset
-        converted from one (`keras-elmo convert`); their tokenizer comes
-        with them.
+        directly, see `keras_elmo.conversion.elmoformanylangs`), its
+        archive, or a preset converted from one (`keras-elmo convert`);
+        their tokenizer comes with them.
 
         Args:
             handle: str. See `keras_elmo.ELMo.from_preset`.
+            load_weights: bool. Load the trained biLM and layer mix;
+                `False` gives fresh weights. Defaults to `True`.
             initial_state: str. `"zeros"`, or `"warm"`: every sentence
                 starts from the preset's `warm_state.npz` (see
                 docs/determinism.md). Defaults to `"zeros"`.
@@ -289,24 +289,12 @@ class ELMoEmbedder:
 
         >>> embedder = ELMoEmbedder.from_preset("elmo_english_small")
         """
-        # An ELMoForManyLangs directory, or a preset converted from one,
-        # brings its own tokenizer (a character vocabulary).
-        if is_elmoformanylangs_dir(handle):
-            return cls(
-                ELMo.from_elmoformanylangs(handle),
-                tokenizer=elmoformanylangs_tokenizer(handle),
-                **kwargs,
-            )
-        if is_keras_preset(handle):
-            return cls(
-                ELMo.from_preset(handle),
-                tokenizer=read_preset_tokenizer(handle),
-                **kwargs,
-            )
-        preset = resolve_preset(handle)
-        model = ELMo.from_preset_directory(preset, initial_state=initial_state)
+        loader = get_preset_loader(handle)
+        model = loader.load_elmo(
+            ELMo, load_weights, initial_state=initial_state
+        )
         layer_mix = None
-        mix = preset.layer_mix()
+        mix = loader.load_layer_mix() if load_weights else None
         if mix is not None:
             layer_mix = WeightedLayerMix(num_layers=model.num_layers + 1)
             layer_mix.build((None, model.num_layers + 1, None, None))
@@ -314,9 +302,10 @@ class ELMoEmbedder:
                 layer_mix.set_mix(*mix)
             except ValueError as error:  # e.g. a mix for another model
                 raise ValueError(
-                    f"Invalid {preset.file(LAYER_MIX_FILE)}: {error}"
+                    f"Invalid {loader.layer_mix_file()}: {error}"
                 ) from None
-        kwargs.setdefault("text_tokenizer", preset.text_tokenizer())
+        kwargs.setdefault("tokenizer", loader.load_tokenizer())
+        kwargs.setdefault("text_tokenizer", loader.load_text_tokenizer())
         return cls(model, layer_mix=layer_mix, **kwargs)
 
     def save_to_preset(self, preset_dir, metadata=None, model_card=None):

@@ -30,7 +30,7 @@ class BiLM(keras.layers.Layer):
     LSTM state (non-trainable weights, one `h` and one `c` vector per
     direction and layer, broadcast over the batch): the state after reading
     a warm-up text, set with `set_warm_state` (see
-    `keras_elmo.models.warm_state`). A sentence's vectors then depend only
+    `keras_elmo.presets.warm_state`). A sentence's vectors then depend only
     on the sentence, never on its batch or neighbours, without the
     cold start of a zero state.
 

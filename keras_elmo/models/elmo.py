@@ -1,5 +1,7 @@
 """`ELMo`: the character CNN and the biLM as one Keras model."""
 
+import os
+
 import keras
 
 from keras_elmo.api_export import keras_elmo_serializable
@@ -9,25 +11,18 @@ from keras_elmo.conversion.bilm_options import config_to_options
 from keras_elmo.conversion.bilm_options import options_to_config
 from keras_elmo.conversion.bilm_options import read_options
 from keras_elmo.conversion.bilm_options import write_options
-from keras_elmo.conversion.elmoformanylangs import is_elmoformanylangs_dir
-from keras_elmo.conversion.elmoformanylangs import load_elmoformanylangs_weights
-from keras_elmo.conversion.elmoformanylangs import read_elmoformanylangs
 from keras_elmo.layers.bi_lm import BiLM
 from keras_elmo.layers.char_cnn_encoder import OFFICIAL_FILTERS
 from keras_elmo.layers.char_cnn_encoder import CharCNNEncoder
-from keras_elmo.models.warm_state import read_warm_state
 from keras_elmo.preprocessing.elmo_characters import MAX_CHARACTERS_PER_TOKEN
 from keras_elmo.preprocessing.elmo_characters import N_CHARACTERS
-from keras_elmo.presets.builtin_presets import BUILTIN_PRESETS
-from keras_elmo.presets.keras_preset import is_keras_preset
-from keras_elmo.presets.keras_preset import read_keras_preset
 from keras_elmo.presets.keras_preset import write_keras_preset
 from keras_elmo.presets.preset_directory import MODEL_CARD_FILE
-from keras_elmo.presets.preset_directory import WARM_STATE_FILE
 from keras_elmo.presets.preset_directory import write_preset
-from keras_elmo.presets.preset_handles import builtin_preset_config
 from keras_elmo.presets.preset_handles import builtin_preset_metadata
-from keras_elmo.presets.preset_handles import resolve_preset
+from keras_elmo.presets.preset_loader import BilmPresetLoader
+from keras_elmo.presets.preset_loader import ElmoForManyLangsPresetLoader
+from keras_elmo.presets.preset_loader import get_preset_loader
 from keras_elmo.utils.backend import default_jit_compile
 from keras_elmo.utils.trainable import propagate_trainable
 
@@ -88,7 +83,7 @@ class ELMo(keras.Model):
             to `128`.
         initial_state: str. What each sentence starts from when not
             `stateful`: `"zeros"`, or `"warm"`, one fixed state read from a
-            warm-up text (`keras_elmo.models.warm_state`; `from_preset`
+            warm-up text (`keras_elmo.presets.warm_state`; `from_preset`
             loads the preset's `warm_state.npz`, or use `set_warm_state`).
             Either way a sentence's vectors do not depend on its batch.
             Defaults to `"zeros"`.
@@ -289,8 +284,8 @@ class ELMo(keras.Model):
 
         Args:
             state: dict name -> vector, as
-                `keras_elmo.models.warm_state.compute_warm_state` or
-                `keras_elmo.models.warm_state.read_warm_state` give.
+                `keras_elmo.presets.warm_state.compute_warm_state` or
+                `keras_elmo.presets.warm_state.read_warm_state` give.
 
         Example:
 
@@ -305,18 +300,17 @@ class ELMo(keras.Model):
         """An `ELMo` from a preset: a built-in name, a directory or a URL.
 
         Args:
-            handle: str. A name of `ELMo.presets` (the official models are
-                downloaded once into `$KERAS_HOME/keras_elmo/`), a preset
-                directory (`options.json` + `weights.hdf5`), or an
-                `http://`, `https://` or `file://` URL of one.
+            handle: str. A name of `ELMo.presets` (downloaded once into
+                `$KERAS_HOME/keras_elmo/`), a preset directory
+                (`options.json` + `weights.hdf5`, the Keras layout, or an
+                ELMoForManyLangs model directory), a zip or tar archive of
+                one, or an `http://`, `https://` or `file://` URL of either
+                (see `keras_elmo.presets.get_preset_loader`).
             load_weights: bool. Load the trained weights; `False` gives the
                 architecture with fresh weights (no download for a built-in
                 name). Defaults to `True`.
-            **kwargs: other `ELMo` arguments (`stateful`, `dropout`,
-                `dtype`, `name`, ...).
-
-        `handle` may also be an ELMoForManyLangs model directory (see
-        `from_elmoformanylangs`) or a preset converted from one.
+            **kwargs: other `ELMo` arguments (`initial_state`,
+                `stateful`, `dropout`, `dtype`, `name`, ...).
 
         Returns:
             An `ELMo`.
@@ -330,23 +324,7 @@ class ELMo(keras.Model):
             "elmo_small_en", load_weights=False)
         ```
         """
-        if not load_weights and handle in BUILTIN_PRESETS:
-            return cls(**{**builtin_preset_config(handle), **kwargs})
-        if is_elmoformanylangs_dir(handle):
-            return cls.from_elmoformanylangs(
-                handle, load_weights=load_weights, **kwargs
-            )
-        if is_keras_preset(handle):
-            # A model with no bilm-tf form (e.g. converted from
-            # ELMoForManyLangs): Keras config + weights.
-            config, weights_file = read_keras_preset(handle)
-            model = cls.from_config({**config, **kwargs})
-            if load_weights:
-                model.load_weights(weights_file)
-            return model
-        return cls.from_preset_directory(
-            resolve_preset(handle), load_weights=load_weights, **kwargs
-        )
+        return get_preset_loader(handle).load_elmo(cls, load_weights, **kwargs)
 
     @classmethod
     def from_elmoformanylangs(cls, model_dir, load_weights=True, **kwargs):
@@ -370,11 +348,10 @@ class ELMo(keras.Model):
         model = keras_elmo.ELMo.from_elmoformanylangs("ko.model")
         ```
         """
-        source = read_elmoformanylangs(model_dir)
-        model = cls(**{**source.arguments, **kwargs})
-        if load_weights:
-            load_elmoformanylangs_weights(model, source)
-        return model
+        loader = ElmoForManyLangsPresetLoader(
+            os.fspath(model_dir), lambda: os.fspath(model_dir)
+        )
+        return loader.load_elmo(cls, load_weights, **kwargs)
 
     @classmethod
     def from_preset_directory(cls, preset, load_weights=True, **kwargs):
@@ -384,14 +361,8 @@ class ELMo(keras.Model):
 
         >>> model = ELMo.from_preset_directory(resolve_preset("my_elmo"))
         """
-        model = cls(**{**preset.config(), **kwargs})
-        if load_weights:
-            load_bilm_weights(model, preset.weights_file)
-            if model.initial_state == "warm":
-                model.set_warm_state(
-                    read_warm_state(preset.file(WARM_STATE_FILE))
-                )
-        return model
+        loader = BilmPresetLoader(preset.handle, lambda: preset)
+        return loader.load_elmo(cls, load_weights, **kwargs)
 
     def save_to_preset(
         self, preset_dir, metadata=None, model_card=None, tokenizer=None

@@ -5,17 +5,12 @@ from keras import ops
 
 from keras_elmo import preprocessing
 from keras_elmo.api_export import keras_elmo_serializable
-from keras_elmo.conversion.elmoformanylangs import elmoformanylangs_tokenizer
-from keras_elmo.conversion.elmoformanylangs import is_elmoformanylangs_dir
 from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo import as_elmo
 from keras_elmo.models.sentence_markers import remove_sentence_markers
-from keras_elmo.presets.builtin_presets import BUILTIN_PRESETS
-from keras_elmo.presets.keras_preset import is_keras_preset
-from keras_elmo.presets.keras_preset import read_preset_tokenizer
 from keras_elmo.presets.preset_directory import write_preset
-from keras_elmo.presets.preset_handles import resolve_preset
+from keras_elmo.presets.preset_loader import get_preset_loader
 from keras_elmo.utils.backend import require_tensorflow_backend
 from keras_elmo.utils.trainable import propagate_trainable
 
@@ -181,11 +176,13 @@ class ELMoEmbedding(keras.layers.Layer):
         """An `ELMoEmbedding` of a preset's biLM and trained layer mix.
 
         A preset's `layer_mix.json` (a mix trained for the `elmo` output)
-        initialises every mix, as `ELMoEmbedder.from_preset` uses it.
+        initialises every mix, as `ELMoEmbedder.from_preset` uses it; a
+        vocabulary model's character tokenizer (ELMoForManyLangs) serves
+        `input_type="sentences"`.
 
         Args:
-            handle: str. A built-in name, a preset directory or a URL (see
-                `ELMo.from_preset`).
+            handle: str. A built-in name, a preset directory, an archive or
+                a URL (see `ELMo.from_preset`).
             load_weights: bool. Load the trained biLM (and mix). Defaults
                 to `True`.
             initial_state: str. The biLM's initial state, `"zeros"` or
@@ -200,28 +197,13 @@ class ELMoEmbedding(keras.layers.Layer):
             "elmo_english_small", input_type="sentences")
         ```
         """
-        if not load_weights and handle in BUILTIN_PRESETS:
-            return cls(ELMo.from_preset(handle, load_weights=False), **kwargs)
-        tokenizer = None
-        if is_elmoformanylangs_dir(handle):
-            tokenizer = elmoformanylangs_tokenizer(handle)
-        elif is_keras_preset(handle):
-            tokenizer = read_preset_tokenizer(handle)
-        if tokenizer is not None or is_keras_preset(handle):
+        loader = get_preset_loader(handle)
+        elmo = loader.load_elmo(ELMo, load_weights, initial_state=initial_state)
+        if kwargs.get("input_type") == "sentences":
             # A character vocabulary comes with the model (ELMoForManyLangs).
-            if kwargs.get("input_type") == "sentences":
-                kwargs.setdefault("character_tokenizer", tokenizer)
-            return cls(
-                ELMo.from_preset(handle, load_weights=load_weights), **kwargs
-            )
-        preset = resolve_preset(handle)
-        layer = cls(
-            ELMo.from_preset_directory(
-                preset, load_weights=load_weights, initial_state=initial_state
-            ),
-            **kwargs,
-        )
-        mix = preset.layer_mix() if load_weights else None
+            kwargs.setdefault("character_tokenizer", loader.load_tokenizer())
+        layer = cls(elmo, **kwargs)
+        mix = loader.load_layer_mix() if load_weights else None
         if mix is not None:
             layer.layer_mix.set_mix(*mix)
         return layer

@@ -7,16 +7,14 @@ import tensorflow as tf
 from keras import ops
 
 from keras_elmo.api_export import keras_elmo_serializable
-from keras_elmo.conversion.bilm_hdf5 import load_softmax_weights
 from keras_elmo.conversion.bilm_hdf5 import save_softmax_weights
-from keras_elmo.conversion.bilm_hdf5 import softmax_rows
 from keras_elmo.layers.philox_dropout import PhiloxDropout
 from keras_elmo.layers.sampled_softmax_head import SampledSoftmaxHead
 from keras_elmo.metrics.perplexity import Perplexity
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo import as_elmo
 from keras_elmo.presets.preset_directory import write_preset
-from keras_elmo.presets.preset_handles import resolve_preset
+from keras_elmo.presets.preset_loader import get_preset_loader
 from keras_elmo.utils.backend import PRETRAIN_ELSEWHERE
 from keras_elmo.utils.backend import require_tensorflow_backend
 from keras_elmo.utils.distribution import worker_count
@@ -144,7 +142,9 @@ class ELMoLanguageModel(keras.Model):
         self.gradient_norm = keras.metrics.Mean(name="gradient_norm")
 
     @classmethod
-    def from_preset(cls, handle, **kwargs):
+    def from_preset(
+        cls, handle, load_weights=True, initial_state="zeros", **kwargs
+    ):
         """A trained language model: a preset's biLM and softmax.
 
         The preset must hold the softmax (`softmax/W`, `softmax/b` in
@@ -153,8 +153,13 @@ class ELMoLanguageModel(keras.Model):
         without their softmax and load with `ELMo.from_preset` only.
 
         Args:
-            handle: str. A built-in name, a preset directory or a URL (see
-                `ELMo.from_preset`).
+            handle: str. A built-in name, a preset directory, an archive or
+                a URL (see `ELMo.from_preset`).
+            load_weights: bool. Load the trained biLM and softmax; `False`
+                gives fresh weights of the preset's shapes. Defaults to
+                `True`.
+            initial_state: str. The biLM's initial state, `"zeros"` or
+                `"warm"` (see `keras_elmo.ELMo`). Defaults to `"zeros"`.
             **kwargs: other `ELMoLanguageModel` arguments
                 (`num_negative_samples`, `dropout`, `seed`, ...).
 
@@ -169,19 +174,15 @@ class ELMoLanguageModel(keras.Model):
             "runs/en/export").vocabulary()
         ```
         """
-        preset = resolve_preset(handle)
-        if not preset.has_softmax():
-            raise ValueError(
-                f"The ELMo preset {handle!r} has no softmax "
-                "(`softmax/W` and `softmax/b` in its weights.hdf5): it is a "
-                "biLM for embeddings (use `keras_elmo.ELMo.from_preset`). A "
-                "language model needs a preset written by "
-                "`ELMoLanguageModel.save_to_preset` or `keras-elmo train`."
-            )
-        vocab_size = softmax_rows(preset.weights_file)
-        elmo = ELMo.from_preset_directory(preset, name="elmo")
-        model = cls(elmo, vocab_size, **kwargs)
-        load_softmax_weights(model.softmax, preset.weights_file)
+        loader = get_preset_loader(handle)
+        if not loader.has_softmax():
+            raise loader.no_softmax_error()
+        elmo = loader.load_elmo(
+            ELMo, load_weights, initial_state=initial_state, name="elmo"
+        )
+        model = cls(elmo, loader.softmax_rows(), **kwargs)
+        if load_weights:
+            loader.load_softmax(model.softmax)
         return model
 
     def save_to_preset(

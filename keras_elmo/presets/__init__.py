@@ -2,51 +2,41 @@
 
 This package handles files only and imports no model class, so the model
 classes' `from_preset` and `save_to_preset` can use it (see
-docs/api.md, "Package layering").
+docs/api.md, "Package layering"). Names are imported on first use, so
+that `keras_elmo.presets.download` (and its `PresetDownloadError`, which
+the command line reports) imports without Keras.
 """
 
-from keras_elmo.presets.builtin_presets import BASE_URL_ENV
-from keras_elmo.presets.builtin_presets import BUILTIN_PRESETS
-from keras_elmo.presets.builtin_presets import OFFICIAL_BASE_URL
-from keras_elmo.presets.builtin_presets import official_base_url
-from keras_elmo.presets.download import TIMEOUT_ENV
-from keras_elmo.presets.download import PresetDownloadError
-from keras_elmo.presets.download import download_file
-from keras_elmo.presets.preset_directory import LAYER_MIX_FILE
-from keras_elmo.presets.preset_directory import METADATA_FILE
-from keras_elmo.presets.preset_directory import MODEL_CARD_FILE
-from keras_elmo.presets.preset_directory import OPTIONS_FILE
-from keras_elmo.presets.preset_directory import VOCABULARY_FILE
-from keras_elmo.presets.preset_directory import WARM_STATE_FILE
-from keras_elmo.presets.preset_directory import WARM_UP_FILE
-from keras_elmo.presets.preset_directory import WEIGHTS_FILE
-from keras_elmo.presets.preset_directory import PresetDirectory
-from keras_elmo.presets.preset_directory import write_preset
-from keras_elmo.presets.preset_handles import builtin_preset_config
-from keras_elmo.presets.preset_handles import builtin_preset_metadata
-from keras_elmo.presets.preset_handles import cache_dir
-from keras_elmo.presets.preset_handles import resolve_preset
+from keras_elmo.utils.lazy_exports import lazy_exports
 
-__all__ = [
-    "BASE_URL_ENV",
-    "BUILTIN_PRESETS",
-    "LAYER_MIX_FILE",
-    "METADATA_FILE",
-    "MODEL_CARD_FILE",
-    "OFFICIAL_BASE_URL",
-    "OPTIONS_FILE",
-    "PresetDirectory",
-    "PresetDownloadError",
-    "TIMEOUT_ENV",
-    "VOCABULARY_FILE",
-    "WARM_STATE_FILE",
-    "WARM_UP_FILE",
-    "WEIGHTS_FILE",
-    "builtin_preset_config",
-    "builtin_preset_metadata",
-    "cache_dir",
-    "download_file",
-    "official_base_url",
-    "resolve_preset",
-    "write_preset",
-]
+# Public name -> module that defines it (imported on first access).
+_LAZY_EXPORTS = {
+    "BASE_URL_ENV": "keras_elmo.presets.builtin_presets",
+    "BUILTIN_PRESETS": "keras_elmo.presets.builtin_presets",
+    "OFFICIAL_BASE_URL": "keras_elmo.presets.builtin_presets",
+    "official_base_url": "keras_elmo.presets.builtin_presets",
+    "TIMEOUT_ENV": "keras_elmo.presets.download",
+    "PresetDownloadError": "keras_elmo.presets.download",
+    "download_file": "keras_elmo.presets.download",
+    "LAYER_MIX_FILE": "keras_elmo.presets.preset_directory",
+    "METADATA_FILE": "keras_elmo.presets.preset_directory",
+    "MODEL_CARD_FILE": "keras_elmo.presets.preset_directory",
+    "OPTIONS_FILE": "keras_elmo.presets.preset_directory",
+    "VOCABULARY_FILE": "keras_elmo.presets.preset_directory",
+    "WARM_STATE_FILE": "keras_elmo.presets.preset_directory",
+    "WARM_UP_FILE": "keras_elmo.presets.preset_directory",
+    "WEIGHTS_FILE": "keras_elmo.presets.preset_directory",
+    "PresetDirectory": "keras_elmo.presets.preset_directory",
+    "write_preset": "keras_elmo.presets.preset_directory",
+    "builtin_preset_config": "keras_elmo.presets.preset_handles",
+    "builtin_preset_metadata": "keras_elmo.presets.preset_handles",
+    "resolve_preset": "keras_elmo.presets.preset_handles",
+    "cache_dir": "keras_elmo.presets.preset_cache",
+    "PresetLoader": "keras_elmo.presets.preset_loader",
+    "get_preset_loader": "keras_elmo.presets.preset_loader",
+    "UnsafeArchiveError": "keras_elmo.presets.archive_extraction",
+}
+
+__all__ = sorted(_LAZY_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY_EXPORTS)

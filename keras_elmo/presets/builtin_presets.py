@@ -1,9 +1,13 @@
-"""The built-in ELMo presets: the official English models and the shipped one.
+"""The built-in ELMo presets: the official English models, the shipped one,
+and the zoo of other public models (`zoo_catalog.ZOO_PRESETS`).
 
 Each entry gives the preset's metadata (what `keras_elmo.ELMo.presets`
 lists), its architecture as `ELMo` arguments (so that `load_weights=False`
-needs no download), and where its files are: a directory inside the
-package (`package`), or the URL of each file of the preset directory.
+needs no download, and a download of another model is refused), and where
+its files are: a directory inside the package (`package`), the path of
+each file under the official base URL (`files`), or, for the zoo, a
+`format` (`FORMATS`) with its `url` (an archive's, or a dict of file URLs)
+and an optional published `sha256` of the archive.
 
 The official models are AllenNLP's downloads of the models of Peters et al.
 (2018). Their URLs start with the base URL, `OFFICIAL_BASE_URL`, which the
@@ -15,6 +19,7 @@ import importlib.util
 import os
 
 from keras_elmo.layers.char_cnn_encoder import OFFICIAL_FILTERS
+from keras_elmo.presets.zoo_catalog import ZOO_PRESETS
 
 BASE_URL_ENV = "KERAS_ELMO_BASE_URL"
 OFFICIAL_BASE_URL = "https://s3-us-west-2.amazonaws.com/allennlp/models/elmo"
@@ -109,6 +114,41 @@ BUILTIN_PRESETS = {
         "package": "keras_elmo.presets.elmo_english_small",
     },
 }
+
+
+for _name, _entry in ZOO_PRESETS.items():
+    if _name in BUILTIN_PRESETS:
+        raise ValueError(f"zoo_catalog redefines the built-in preset {_name!r}")
+    BUILTIN_PRESETS[_name] = _entry
+
+# How a built-in entry's files are published.
+FORMATS = (
+    "package",  # inside keras_elmo (package data)
+    "bilm_tf_files",  # options.json, weights.hdf5 [, vocabulary.txt]
+    "bilm_tf_archive",  # a zip of options.json, model.hdf5, vocab.txt (NLPL)
+    "elmoformanylangs_archive",  # a zip of an ELMoForManyLangs directory
+)
+
+
+def entry_format(entry):
+    """The publication format of a built-in entry (one of `FORMATS`).
+
+    Example:
+
+    >>> entry_format(BUILTIN_PRESETS["elmo_small_en"])
+    'bilm_tf_files'
+    """
+    if "package" in entry:
+        return "package"
+    if "files" in entry:
+        return "bilm_tf_files"  # the official layout, under the base URL
+    fmt = entry.get("format")
+    if fmt not in FORMATS:
+        raise ValueError(
+            f"A built-in preset entry has the unknown format {fmt!r}; "
+            f"expected one of {FORMATS}."
+        )
+    return fmt
 
 
 def official_base_url():

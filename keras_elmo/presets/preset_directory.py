@@ -17,7 +17,7 @@ A preset directory holds:
     warm_state.npz  optional: the warm initial LSTM state
                     (`ELMo(initial_state="warm")`), one float32 vector per
                     `BiLM.warm_state_names()` name, and `warm_up_sha256`
-                    (`keras_elmo.models.warm_state` reads and writes it)
+                    (`keras_elmo.presets.warm_state` reads and writes it)
     warm_up.txt     optional: the warm-up text the warm state was read
                     from (one whitespace-tokenized sentence a line)
     README.md       optional: the model card

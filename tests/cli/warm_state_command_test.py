@@ -4,10 +4,10 @@ import numpy as np
 
 from keras_elmo.cli.main import main
 from keras_elmo.models.elmo import ELMo
-from keras_elmo.models.warm_state import WARM_UP_HASH_KEY
-from keras_elmo.models.warm_state import compute_warm_state
-from keras_elmo.models.warm_state import read_warm_state
-from keras_elmo.models.warm_state import text_sha256
+from keras_elmo.presets.warm_state import WARM_UP_HASH_KEY
+from keras_elmo.presets.warm_state import compute_warm_state
+from keras_elmo.presets.warm_state import read_warm_state
+from keras_elmo.presets.warm_state import text_sha256
 from tests.fixtures.make_tiny_elmo import write_tiny_elmo
 
 WARM_UP = "The first sentence .\n\n  And a  second one .\n"

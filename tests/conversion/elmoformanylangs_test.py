@@ -207,3 +207,48 @@ def test_dictionary_size_must_match_the_embedding(tmp_path):
         match=r"'char_emb_layer.embedding.weight' .* \(15, 4\).*\(16, 4\)",
     ):
         efml.load_elmoformanylangs_weights(_layers(source.arguments), source)
+
+
+def test_arguments_to_config_inverts_config_to_arguments():
+    for config in (efml.RELEASED_CONFIG, fixture.TINY_CONFIG):
+        arguments = efml.config_to_arguments(config, 10, 20)
+        back = efml.arguments_to_config(arguments)
+        assert efml.config_to_arguments(back, 10, 20) == arguments
+        assert back["encoder"] == {
+            **config["encoder"],
+            "cell_clip": float(config["encoder"]["cell_clip"]),
+            "proj_clip": float(config["encoder"]["proj_clip"]),
+        }
+
+
+@pytest.mark.parametrize("given", [False, True])
+def test_supply_config_writes_the_missing_file(tmp_path, given):
+    # The released archives: config.json names a file on the authors'
+    # machine that the archive lacks (ELMoForManyLangs issue 27).
+    name = "cnn_50_100_512_4096_sample.json"
+    path = tmp_path / "model"
+    path.mkdir()
+    (path / "config.json").write_text(
+        json.dumps({"config_path": f"/users4/conll18st/configs/{name}"})
+    )
+    arguments = efml.config_to_arguments(efml.RELEASED_CONFIG, 1, 1)
+    written = efml.supply_config(path, arguments if given else None)
+    assert written == name
+    assert json.loads((path / "config.json").read_text()) == {
+        "config_path": name
+    }
+    config, source = efml.read_config(path)
+    assert source == str(path / name)
+    assert efml.config_to_arguments(config, 1, 1) == arguments
+    assert efml.supply_config(path) is None  # present now: nothing to do
+
+
+def test_supply_config_of_an_unknown_missing_file_is_named(tmp_path):
+    (tmp_path / "config.json").write_text(
+        json.dumps({"config_path": "/elsewhere/mine.json"})
+    )
+    with pytest.raises(FileNotFoundError, match="mine.json' named in"):
+        efml.supply_config(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"config_path": ""}))
+    with pytest.raises(ValueError, match="must name a config file"):
+        efml.supply_config(tmp_path)

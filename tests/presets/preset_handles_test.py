@@ -271,7 +271,9 @@ def test_downloaded_files_that_are_not_an_elmo_are_dropped(preset_dir):
     (preset_dir / "options.json").write_text("<html>Not found</html>")
     with PresetServer(preset_dir.parent) as server:
         url = f"{server.url}/tiny"
-        with pytest.raises(ValueError, match="downloaded options.*invalid"):
+        with pytest.raises(
+            PresetDownloadError, match="options.json: it is an HTML"
+        ):
             ELMo.from_preset(url)
     cached = cache_dir() / "urls"
     assert not list(cached.glob("*/options.json"))

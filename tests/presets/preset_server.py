@@ -50,12 +50,24 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self):
         self.server.requests.append(self.path)
+        if self.server.error_pages:
+            return self._send_error_page()
         name = self.path.rsplit("/", 1)[-1]
         if name in self.server.truncate:
             return self._send_part(name, stall=False)
         if name in self.server.stall:
             return self._send_part(name, stall=True)
         return super().do_GET()
+
+    def _send_error_page(self):
+        # What a misconfigured mirror or a captive portal sends: an HTML
+        # page with HTTP 200 for every path.
+        page = b"<!DOCTYPE html><html><body>Service unavailable</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
 
     def _send_part(self, name, stall):
         # Announce the whole file, send half of it, then stop (truncate)
@@ -79,6 +91,7 @@ class PresetServer:
         requests: the paths requested so far.
         truncate: file names sent only half (then the connection closes).
         stall: file names sent half, then held until `stop()`.
+        error_pages: answer every request with an HTML page and HTTP 200.
     """
 
     def __init__(self, root):
@@ -88,6 +101,7 @@ class PresetServer:
         self.httpd.requests = []
         self.httpd.truncate = set()
         self.httpd.stall = set()
+        self.httpd.error_pages = False
         self.httpd.release = threading.Event()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(
@@ -105,6 +119,14 @@ class PresetServer:
     @property
     def stall(self):
         return self.httpd.stall
+
+    @property
+    def error_pages(self):
+        return self.httpd.error_pages
+
+    @error_pages.setter
+    def error_pages(self, value):
+        self.httpd.error_pages = bool(value)
 
     def start(self):
         self.thread.start()

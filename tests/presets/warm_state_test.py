@@ -9,11 +9,11 @@ from keras_elmo.layers.bi_lm import BiLM
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo_embedding import ELMoEmbedding
 from keras_elmo.models.sentence_markers import remove_sentence_markers
-from keras_elmo.models.warm_state import compute_warm_state
-from keras_elmo.models.warm_state import read_warm_state
-from keras_elmo.models.warm_state import text_sha256
-from keras_elmo.models.warm_state import write_warm_state
 from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
+from keras_elmo.presets.warm_state import compute_warm_state
+from keras_elmo.presets.warm_state import read_warm_state
+from keras_elmo.presets.warm_state import text_sha256
+from keras_elmo.presets.warm_state import write_warm_state
 from tests.fixtures.make_tiny_elmo import write_tiny_elmo
 from tests.test_case import TestCase
 
