@@ -8,7 +8,7 @@ the weights and the text.
 
 Usage:
 
-    python scripts/compute_warm_state.py elmo_english_small
+    python scripts/compute_warm_state.py elmo_tiny_en
 """
 
 import argparse

@@ -25,7 +25,7 @@ resumes.
 
 Usage:
 
-    python scripts/run_ablations.py --model elmo_english_small \\
+    python scripts/run_ablations.py --model elmo_tiny_en \\
         --data-dir data/ablation --output-dir runs/ablations
 """
 

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "keras_elmo.cli.export_hdf5_command",
     "keras_elmo.cli.export_command",
     "keras_elmo.cli.convert_command",
+    "keras_elmo.cli.presets_command",
 )
 
 

@@ -343,7 +343,7 @@ class TextTokenizer:
 
         Example:
 
-        >>> TextTokenizer.load("saved_models/elmo_english_small") is None
+        >>> TextTokenizer.load("saved_models/elmo_tiny_en") is None
         True
         """
         path = os.path.join(os.fspath(directory), TEXT_TOKENIZER_FILE)

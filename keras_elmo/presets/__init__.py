@@ -24,15 +24,19 @@ from keras_elmo.presets.preset_directory import PresetDirectory
 from keras_elmo.presets.preset_directory import read_warm_state
 from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_directory import write_warm_state
+from keras_elmo.presets.preset_handles import MANIFEST_FILE
 from keras_elmo.presets.preset_handles import builtin_preset_config
 from keras_elmo.presets.preset_handles import builtin_preset_metadata
 from keras_elmo.presets.preset_handles import cache_dir
 from keras_elmo.presets.preset_handles import resolve_preset
+from keras_elmo.presets.preset_listing import is_cached
+from keras_elmo.presets.preset_listing import list_presets
 
 __all__ = [
     "BASE_URL_ENV",
     "BUILTIN_PRESETS",
     "LAYER_MIX_FILE",
+    "MANIFEST_FILE",
     "METADATA_FILE",
     "MODEL_CARD_FILE",
     "OFFICIAL_BASE_URL",
@@ -48,6 +52,8 @@ __all__ = [
     "builtin_preset_metadata",
     "cache_dir",
     "download_file",
+    "is_cached",
+    "list_presets",
     "official_base_url",
     "read_warm_state",
     "resolve_preset",

@@ -31,6 +31,7 @@ from keras_elmo.conversion.bilm_options import options_to_config
 from keras_elmo.conversion.bilm_options import read_options
 from keras_elmo.presets.builtin_presets import BASE_URL_ENV
 from keras_elmo.presets.builtin_presets import BUILTIN_PRESETS
+from keras_elmo.presets.builtin_presets import current_preset_name
 from keras_elmo.presets.builtin_presets import official_base_url
 from keras_elmo.presets.builtin_presets import package_preset_dir
 from keras_elmo.presets.download import PresetFileNotFoundError
@@ -216,7 +217,7 @@ def resolve_preset(handle, progress=True):
             f"Received: {handle!r}"
         )
     if handle in BUILTIN_PRESETS:
-        return _builtin(handle, progress)
+        return _builtin(current_preset_name(handle), progress)
     if _is_url(handle):
         scheme = urllib.parse.urlparse(handle).scheme.lower()
         if scheme == "file":
@@ -236,9 +237,9 @@ def resolve_preset(handle, progress=True):
         check_preset_directory(path, handle)
         return PresetDirectory(path, handle)
     raise ValueError(
-        f"Unknown ELMo preset {handle!r}: not a built-in name (one of "
-        f"{sorted(BUILTIN_PRESETS)}), an existing directory, or an "
-        "http(s):// or file:// URL of a preset directory."
+        f"Unknown ELMo preset {handle!r}: not a built-in name (`keras-elmo "
+        "presets` lists them), an existing directory, or an http(s):// or "
+        "file:// URL of a preset directory."
     )
 
 
@@ -295,6 +296,7 @@ def builtin_preset_config(name):
 
     >>> model = keras_elmo.ELMo(**builtin_preset_config("elmo_small_en"))
     """
+    name = current_preset_name(name)
     entry = BUILTIN_PRESETS[name]
     if "config" in entry:
         return json.loads(json.dumps(entry["config"]))
