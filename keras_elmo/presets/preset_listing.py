@@ -7,6 +7,8 @@ here and tested to match). No network: metadata and the cache directory
 only.
 """
 
+import re
+
 from keras_elmo.presets.builtin_presets import BUILTIN_PRESETS
 from keras_elmo.presets.preset_handles import MANIFEST_FILE
 from keras_elmo.presets.preset_handles import builtin_preset_metadata
@@ -192,7 +194,7 @@ def preset_markdown_table(presets=None):
     for row in _rows(presets, cached=False):
         *cells, source = (_markdown_cell(cell) for cell in row)
         cells[0] = f"`{cells[0]}`"
-        if source.startswith(("http://", "https://")):
+        if re.fullmatch(r"https?://\S+", source):
             source = f"<{source}>"
         lines.append("| " + " | ".join([*cells, source]) + " |")
     return "\n".join(lines)

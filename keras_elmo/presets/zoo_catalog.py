@@ -29,8 +29,8 @@ made are named in docs/presets.md ("Models not listed").
 _MANYLANGS_SOURCE = "https://github.com/HIT-SCIR/ELMoForManyLangs#downloads"
 _MANYLANGS_PAPER = "https://aclanthology.org/K18-2005/"
 _MANYLANGS_LICENSE = (
-    "MIT (the ELMoForManyLangs repository's license; the README gives no "
-    "separate terms for the model files)"
+    "MIT (the ELMoForManyLangs code's license; no separate terms are "
+    "given for the models)"
 )
 _MANYLANGS_DATA = (
     "20M words sampled from the CoNLL 2018 shared task raw text "
@@ -187,7 +187,7 @@ ZOO_PRESETS["elmo_original_pubmed_en"] = {
         "architecture (2 biLSTM layers of 4096 units projected to 512, "
         "2048 CNN filters, 2 highway layers) trained on PubMed text.",
         "language": "en",
-        "language_name": "English (biomedical)",
+        "language_name": "English",
         "training_data": "PubMed (the weight file's name: "
         "weights_PubMed_only; the source gives no corpus size)",
         "license": "not stated by the source",
