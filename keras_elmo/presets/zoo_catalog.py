@@ -183,7 +183,8 @@ _ALLENNLP_CONTRIBUTED = (
 )
 ZOO_PRESETS["elmo_original_pubmed_en"] = {
     "metadata": {
-        "description": "AllenNLP's contributed PubMed ELMo: the original "
+        "description": "The PubMed ELMo of AllenNLP's contributed models "
+        "(Matthew Peters): the original "
         "architecture (2 biLSTM layers of 4096 units projected to 512, "
         "2048 CNN filters, 2 highway layers) trained on PubMed text.",
         "language": "en",
@@ -194,10 +195,10 @@ ZOO_PRESETS["elmo_original_pubmed_en"] = {
         # Counted: keras_elmo.ELMo with this config (the official
         # `elmo_original_en` architecture; 93.6M on allennlp.org/elmo).
         "parameters": 93_600_864,
-        # Where the two URLs were read (AllenNLP's ELMo page links them
-        # under "Contributed ELMo Models"; its text was not readable here).
-        "source": "https://github.com/flairNLP/flair/blob/"
-        "e4b2ce11a0580aa5cfe503c6ec15c93cb66dad9a/flair/embeddings.py",
+        # Its "Contributed ELMo Models" table (contributor: Matthew
+        # Peters); the page's source is elmo.html of
+        # github.com/allenai/allennlp-website.
+        "source": "https://allennlp.org/elmo",
         "reference": "https://arxiv.org/abs/1802.05365",
     },
     "config": {
