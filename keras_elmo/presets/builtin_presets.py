@@ -1,4 +1,5 @@
-"""The built-in ELMo presets: the official English models and the shipped one.
+"""The built-in ELMo presets: the official English models, the shipped one,
+and every other public ELMo of `zoo_catalog` (merged in here).
 
 Each entry gives the preset's metadata (what `keras_elmo.ELMo.presets`
 lists), its architecture as `ELMo` arguments (so that `load_weights=False`
@@ -9,6 +10,10 @@ The official models are AllenNLP's downloads of the models of Peters et al.
 (2018). Their URLs start with the base URL, `OFFICIAL_BASE_URL`, which the
 environment variable `KERAS_ELMO_BASE_URL` replaces (a mirror, or a local
 server in tests). Nothing is fetched at import.
+
+A renamed preset keeps its old name for one release
+(`DEPRECATED_PRESET_NAMES`): it loads the same files with a
+`DeprecationWarning` and is never listed.
 """
 
 import importlib.util
@@ -69,8 +74,8 @@ def _official(directory, lstm_units, projection_dim, highways, **metadata):
 # Old name -> new name. An old name loads the same files for one release,
 # with a DeprecationWarning; listings show only the new name.
 DEPRECATED_PRESET_NAMES = {
-    # Renamed in 0.x: "small" read as AllenNLP's 13.6M-parameter
-    # `elmo_small_en`; the shipped model has 3.3M.
+    # "small" read as AllenNLP's 13.6M-parameter `elmo_small_en`; the
+    # shipped model has 3.3M (issue 22).
     "elmo_english_small": "elmo_tiny_en",
 }
 
