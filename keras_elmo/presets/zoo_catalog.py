@@ -20,9 +20,11 @@ it into `BUILTIN_PRESETS`. Each entry records:
 - `sha256`: the archive's checksum where its source publishes one, else
   `None`.
 
-Only models whose address was found in a public source are listed; nothing
-is fetched at import. Sources that could not be read when this list was
-made are named in docs/presets.md ("Models not listed").
+Only models whose address and architecture were both found in a public
+source are listed; nothing is fetched at import. Public models with a
+known address but no stated architecture (AllenNLP's other contributed
+models; the NLPL repository's bilm-tf zips, NorELMo and RusVectores) are
+named, with their addresses, in docs/presets.md ("Models not listed").
 """
 
 # ELMoForManyLangs (Che et al., 2018): the download table of its README.
