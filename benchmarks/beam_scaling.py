@@ -1,6 +1,6 @@
 """`keras-elmo embed` against its Beam pipeline with 1 and 2 local workers.
 
-For each model (the shipped `elmo_english_small`, and a random-weight
+For each model (the shipped `elmo_tiny_en`, and a random-weight
 model of the original size, `elmo_original_en` with `load_weights=False`
 written as a preset), runs in child processes, side by side in one run:
 
@@ -50,7 +50,7 @@ TWO_WORKERS = [
     "--direct_num_workers=2",
     "--direct_running_mode=multi_processing",
 ]
-MODELS = {"small": "elmo_english_small", "original": "elmo_original_en"}
+MODELS = {"small": "elmo_tiny_en", "original": "elmo_original_en"}
 
 
 def parse_args(argv=None):

@@ -7,7 +7,7 @@ tokens. Copy it and replace the toy data with yours.
 
 Run it on the built-in toy data:
 
-    python examples/sentence_classification.py --model elmo_english_small
+    python examples/sentence_classification.py --model elmo_tiny_en
 
 or on a TSV file of `label<TAB>sentence` lines (e.g. the polarity data of
 `tools/prepare_ablation_data.py`), with original bilm-tf weights:
@@ -153,7 +153,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--model",
-        default="elmo_english_small",
+        default="elmo_tiny_en",
         help="a preset: built-in name, directory with options.json and "
         "weights.hdf5, or URL (docs/presets.md)",
     )

@@ -9,7 +9,7 @@ replace the toy data with yours.
 
 Run it on the built-in toy data:
 
-    python examples/sequence_tagging.py --model elmo_english_small
+    python examples/sequence_tagging.py --model elmo_tiny_en
 
 or on CoNLL-style files (`token<TAB>tag` lines, a blank line between
 sentences, e.g. the POS data of `tools/prepare_ablation_data.py`):
@@ -218,7 +218,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--model",
-        default="elmo_english_small",
+        default="elmo_tiny_en",
         help="a preset: built-in name, directory with options.json and "
         "weights.hdf5, or URL (docs/presets.md)",
     )

@@ -322,7 +322,7 @@ def main(argv=None):
     parser.add_argument("--data-dir", default="data/pretraining")
     parser.add_argument(
         "--options",
-        default="saved_models/elmo_english_small/preset/options.json",
+        default="saved_models/elmo_tiny_en/preset/options.json",
     )
     parser.add_argument("--budget-cpu-seconds", type=float, default=120.0)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])

@@ -19,7 +19,7 @@ Writes `results.json` and `table.md` to `--output-dir` and prints the table.
 Usage:
 
     python -m experiments.measure_warm_state \\
-        --model elmo_english_small \\
+        --model elmo_tiny_en \\
         --text data/pretraining/heldout.txt --data-dir data/ablation \\
         --output-dir runs/warm_state --seeds 0
 """
@@ -164,7 +164,7 @@ def markdown(agree, pos, settings):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="elmo_english_small")
+    parser.add_argument("--model", default="elmo_tiny_en")
     parser.add_argument("--text", default="data/pretraining/heldout.txt")
     parser.add_argument("--sentences", type=int, default=300)
     parser.add_argument("--burn-in", type=int, default=20)

@@ -25,7 +25,7 @@ resumes.
 
 Usage:
 
-    python -m experiments.run_ablations --model elmo_english_small \\
+    python -m experiments.run_ablations --model elmo_tiny_en \\
         --data-dir data/ablation --output-dir runs/ablations
 """
 

@@ -32,6 +32,7 @@ _LAZY_EXPORTS = {
     "batch_to_char_ids": "keras_elmo.preprocessing.elmo_characters",
     "build_vocabulary": "keras_elmo.preprocessing.word_vocabulary",
     "load_vocabulary": "keras_elmo.preprocessing.word_vocabulary",
+    "list_presets": "keras_elmo.presets.preset_listing",
     # Subpackages.
     "conversion": "keras_elmo.conversion",
     "export": "keras_elmo.export",

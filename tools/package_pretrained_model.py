@@ -29,9 +29,9 @@ Usage (the shipped model):
 
     python -m tools.conll_to_text data/ablation/pos_brown/test.conll \
         data/ablation/brown_test_1000.txt --max-sentences 1000
-    python -m tools.package_pretrained_model runs/elmo_english_small \
-        saved_models/elmo_english_small/preset \
-        --serving-dir saved_models/elmo_english_small \
+    python -m tools.package_pretrained_model runs/elmo_tiny_en \
+        saved_models/elmo_tiny_en/preset \
+        --serving-dir saved_models/elmo_tiny_en \
         --heldout data/pretraining/heldout.txt \
         --out-of-domain data/ablation/brown_test_1000.txt \
         --train "data/pretraining/train/*.txt" \
@@ -56,7 +56,7 @@ from keras_elmo.presets import OPTIONS_FILE
 from keras_elmo.presets import VOCABULARY_FILE
 from keras_elmo.presets import WEIGHTS_FILE
 
-DEFAULT_NAME = "elmo_english_small"
+DEFAULT_NAME = "elmo_tiny_en"
 OUT_OF_DOMAIN_DESCRIPTION = (
     "Brown corpus (Francis & Kucera), test split of docs/ablations.md, "
     "first 1,000 sentences; not in the pretraining corpus"
@@ -340,7 +340,7 @@ def model_card(metadata, name, destination):
     trigram = heldout["kneser_ney_trigram"]["perplexity"]
     verdict = "below" if bilm["perplexity"] < trigram else "not yet below"
     lines = [
-        f"# {name}: a small English biLM trained with keras_elmo",
+        f"# {name}: a tiny English biLM trained with keras_elmo",
         "",
         f'`keras_elmo.ELMo.from_preset("{name}")` (embeddings) and '
         f'`keras_elmo.ELMoLanguageModel.from_preset("{name}")` (the '

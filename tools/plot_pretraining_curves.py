@@ -12,7 +12,7 @@ directly comparable. A resumed run's repeated steps keep the last value.
 Usage:
 
     python -m tools.plot_pretraining_curves \\
-        --log-dir runs/elmo_english_small/logs \\
+        --log-dir runs/elmo_tiny_en/logs \\
         --output docs/figures/pretraining_curves.png
 """
 
@@ -36,7 +36,7 @@ def read_scalars(log_dir):
 
     Example:
 
-    >>> read_scalars("runs/elmo_english_small/logs/validation")["perplexity"]
+    >>> read_scalars("runs/elmo_tiny_en/logs/validation")["perplexity"]
     """
     import tensorflow as tf
     from tensorboard.backend.event_processing import event_accumulator
@@ -158,7 +158,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--log-dir",
-        default=str(REPO_ROOT / "runs" / "elmo_english_small" / "logs"),
+        default=str(REPO_ROOT / "runs" / "elmo_tiny_en" / "logs"),
         help="the logs/ directory of a keras-elmo training run",
     )
     parser.add_argument(

@@ -11,7 +11,7 @@ import apache_beam as beam
 from keras_elmo.beam import EmbedCorpus
 
 with beam.Pipeline() as pipeline:
-    pipeline | EmbedCorpus("corpus/*.txt", "vectors/", "elmo_english_small")
+    pipeline | EmbedCorpus("corpus/*.txt", "vectors/", "elmo_tiny_en")
 ```
 """
 

@@ -131,7 +131,7 @@ class EmbedCorpus(beam.PTransform):
 
     ```python
     with beam.Pipeline() as pipeline:
-        pipeline | EmbedCorpus("corpus/*.txt", "out/", "elmo_english_small")
+        pipeline | EmbedCorpus("corpus/*.txt", "out/", "elmo_tiny_en")
     ```
     """
 
@@ -240,7 +240,7 @@ def run_embed_corpus(patterns, output_dir, preset, pipeline_args=(), **kwargs):
     Example:
 
     ```python
-    counts = run_embed_corpus("corpus/*.txt", "out/", "elmo_english_small",
+    counts = run_embed_corpus("corpus/*.txt", "out/", "elmo_tiny_en",
         ["--direct_num_workers=2", "--direct_running_mode=multi_processing"])
     ```
     """

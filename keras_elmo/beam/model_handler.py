@@ -42,7 +42,7 @@ class ELMoModelHandler(ModelHandler):
     ```python
     from apache_beam.ml.inference.base import RunInference
 
-    handler = ELMoModelHandler("elmo_english_small", output="top")
+    handler = ELMoModelHandler("elmo_tiny_en", output="top")
     results = sentences | RunInference(handler)
     # Each result: PredictionResult(example=Sentence, inference=(n, dim))
     ```

@@ -20,7 +20,7 @@ def add_parser(subparsers):
     model = parser.add_mutually_exclusive_group(required=True)
     model.add_argument(
         "--model",
-        help="a preset: a built-in name (e.g. elmo_english_small, "
+        help="a preset: a built-in name (e.g. elmo_tiny_en, "
         "elmo_original_en), a preset directory (options.json + "
         "weights.hdf5, or converted by `keras-elmo convert`), an http(s):// "
         "or file:// URL of one, or an ELMoForManyLangs model directory",

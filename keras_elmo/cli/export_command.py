@@ -24,7 +24,7 @@ def add_parser(subparsers):
     model = parser.add_mutually_exclusive_group(required=True)
     model.add_argument(
         "--model",
-        help="a preset: a built-in name (e.g. elmo_english_small, "
+        help="a preset: a built-in name (e.g. elmo_tiny_en, "
         "elmo_original_en), a preset directory (options.json + "
         "weights.hdf5), or an http(s):// or file:// URL of one; its "
         "layer_mix.json, if any, gives the elmo output",

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "keras_elmo.cli.export_command",
     "keras_elmo.cli.convert_command",
     "keras_elmo.cli.warm_state_command",
+    "keras_elmo.cli.presets_command",
 )
 
 

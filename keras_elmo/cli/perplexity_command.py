@@ -27,7 +27,7 @@ def add_parser(subparsers):
     parser.add_argument(
         "model_dir",
         help="a language-model preset: a run's export/ directory, a preset "
-        "directory, or a built-in name (elmo_english_small)",
+        "directory, or a built-in name (elmo_tiny_en)",
     )
     parser.add_argument("files", nargs="+", help="held-out text files/globs")
     parser.add_argument(

@@ -184,7 +184,7 @@ class ELMoEmbedder:
     Example:
 
     ```python
-    embedder = keras_elmo.ELMoEmbedder.from_preset("elmo_english_small")
+    embedder = keras_elmo.ELMoEmbedder.from_preset("elmo_tiny_en")
     vectors = embedder.embed_sentences(["The cat sat .", "Hello !"])
     vectors[0].shape  # (3, 4, 2 * projection_dim)
     # Raw text: "mat." becomes "mat", "."; a leading BOM is dropped.
@@ -287,7 +287,7 @@ class ELMoEmbedder:
 
         Example:
 
-        >>> embedder = ELMoEmbedder.from_preset("elmo_english_small")
+        >>> embedder = ELMoEmbedder.from_preset("elmo_tiny_en")
         """
         loader = get_preset_loader(handle)
         model = loader.load_elmo(

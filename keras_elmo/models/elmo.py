@@ -108,7 +108,7 @@ class ELMo(keras.Model):
     Example:
 
     ```python
-    model = keras_elmo.ELMo.from_preset("elmo_english_small")
+    model = keras_elmo.ELMo.from_preset("elmo_tiny_en")
     ids = keras_elmo.batch_to_char_ids([["Hello", "world", "!"]])
     outputs = model(ids)
     outputs["layers"].shape  # (1, 3, 5, 256)

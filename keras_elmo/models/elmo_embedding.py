@@ -68,7 +68,7 @@ class ELMoEmbedding(keras.layers.Layer):
     ```python
     sentences = keras.Input(shape=(), dtype="string")
     elmo = keras_elmo.ELMoEmbedding.from_preset(
-        "elmo_english_small", input_type="sentences")
+        "elmo_tiny_en", input_type="sentences")
     vectors = elmo(sentences)  # (batch, tokens, dim)
     states = keras.layers.Bidirectional(keras.layers.LSTM(64))(vectors)
     outputs = keras.layers.Dense(2, activation="softmax")(states)
@@ -194,7 +194,7 @@ class ELMoEmbedding(keras.layers.Layer):
 
         ```python
         layer = keras_elmo.ELMoEmbedding.from_preset(
-            "elmo_english_small", input_type="sentences")
+            "elmo_tiny_en", input_type="sentences")
         ```
         """
         loader = get_preset_loader(handle)

@@ -1,6 +1,6 @@
 """The Moses-style rules that tokenized the shipped English corpus.
 
-The pretraining corpus of `elmo_english_small` (tools/
+The pretraining corpus of `elmo_tiny_en` (tools/
 prepare_pretraining_corpus.py) follows the 1B Word Benchmark, which was
 tokenized with the WMT11 (Moses `tokenizer.perl`) scripts: punctuation is
 split from words, case is kept, clitics are split off with their apostrophe

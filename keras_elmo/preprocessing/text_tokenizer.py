@@ -395,7 +395,7 @@ class TextTokenizer:
 
         Example:
 
-        >>> TextTokenizer.load("saved_models/elmo_english_small/preset")
+        >>> TextTokenizer.load("saved_models/elmo_tiny_en/preset")
         TextTokenizer(normalization='NFC', split_punctuation=True, \
 split_hangul_boundaries=False, mode='moses')
         """

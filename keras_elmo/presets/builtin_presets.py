@@ -1,22 +1,24 @@
 """The built-in ELMo presets: the official English models, the shipped one,
-and the zoo of other public models (`zoo_catalog.ZOO_PRESETS`).
+and every other public ELMo of `zoo_catalog` (merged in here).
 
 Each entry gives the preset's metadata (what `keras_elmo.ELMo.presets`
 lists), its architecture as `ELMo` arguments (so that `load_weights=False`
-needs no download, and a download of another model is refused), and where
-its files are: a directory inside the package (`package`), the path of
-each file under the official base URL (`files`), or, for the zoo, a
-`format` (`FORMATS`) with its `url` (an archive's, or a dict of file URLs)
-and an optional published `sha256` of the archive.
+needs no download), and where its files are: a directory inside the
+package (`package`), or the URL of each file of the preset directory.
 
 The official models are AllenNLP's downloads of the models of Peters et al.
 (2018). Their URLs start with the base URL, `OFFICIAL_BASE_URL`, which the
 environment variable `KERAS_ELMO_BASE_URL` replaces (a mirror, or a local
 server in tests). Nothing is fetched at import.
+
+A renamed preset keeps its old name for one release
+(`DEPRECATED_PRESET_NAMES`): it loads the same files with a
+`DeprecationWarning` and is never listed.
 """
 
 import importlib.util
 import os
+import warnings
 
 from keras_elmo.layers.char_cnn_encoder import OFFICIAL_FILTERS
 from keras_elmo.presets.zoo_catalog import ZOO_PRESETS
@@ -69,57 +71,120 @@ def _official(directory, lstm_units, projection_dim, highways, **metadata):
     }
 
 
-BUILTIN_PRESETS = {
-    "elmo_small_en": _official(
-        "2x1024_128_2048cnn_1xhighway",
-        1024,
-        128,
-        1,
-        description="Official small ELMo: 2 biLSTM layers of 1024 units "
-        "projected to 128, 2048 CNN filters, 1 highway layer.",
-        parameters=13_600_000,
-    ),
-    "elmo_medium_en": _official(
-        "2x2048_256_2048cnn_1xhighway",
-        2048,
-        256,
-        1,
-        description="Official medium ELMo: 2 biLSTM layers of 2048 units "
-        "projected to 256, 2048 CNN filters, 1 highway layer.",
-        parameters=28_000_000,
-    ),
-    "elmo_original_en": _official(
-        "2x4096_512_2048cnn_2xhighway",
-        4096,
-        512,
-        2,
-        description="The original ELMo of the paper: 2 biLSTM layers of "
-        "4096 units projected to 512, 2048 CNN filters, 2 highway layers.",
-        parameters=93_600_000,
-    ),
-    "elmo_original_5.5b_en": _official(
-        "2x4096_512_2048cnn_2xhighway_5.5B",
-        4096,
-        512,
-        2,
-        description="The original ELMo architecture trained on 5.5B tokens "
-        "(Wikipedia 1.9B and WMT 2008-2012 monolingual news 3.6B).",
-        parameters=93_600_000,
-        training_data="Wikipedia (1.9B tokens) and WMT 2008-2012 news "
-        "crawl (3.6B tokens)",
-    ),
-    # Shipped inside the package: loads with no network.
-    "elmo_english_small": {
-        "metadata": None,  # its metadata.json
-        "package": "keras_elmo.presets.elmo_english_small",
-    },
+# Old name -> new name. An old name loads the same files for one release,
+# with a DeprecationWarning; listings show only the new name.
+DEPRECATED_PRESET_NAMES = {
+    # "small" read as AllenNLP's 13.6M-parameter `elmo_small_en`; the
+    # shipped model has 3.3M (issue 22).
+    "elmo_english_small": "elmo_tiny_en",
 }
 
 
-for _name, _entry in ZOO_PRESETS.items():
-    if _name in BUILTIN_PRESETS:
-        raise ValueError(f"zoo_catalog redefines the built-in preset {_name!r}")
-    BUILTIN_PRESETS[_name] = _entry
+class PresetRegistry(dict):
+    """Preset name -> entry, where a deprecated name finds its new entry.
+
+    `name in registry` and `registry[name]` accept the names of
+    `DEPRECATED_PRESET_NAMES` (looking one up warns); iterating, `keys()`
+    and `items()` give each preset once, under its current name, so
+    listings never show a preset twice.
+
+    Example:
+
+    >>> BUILTIN_PRESETS["elmo_english_small"] is BUILTIN_PRESETS["elmo_tiny_en"]
+    True
+    """
+
+    def __contains__(self, name):
+        return super().__contains__(name) or (
+            isinstance(name, str) and name in DEPRECATED_PRESET_NAMES
+        )
+
+    def __missing__(self, name):
+        if isinstance(name, str) and name in DEPRECATED_PRESET_NAMES:
+            return self[current_preset_name(name)]
+        raise KeyError(name)
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+
+def current_preset_name(name):
+    """The current name of a built-in preset (warns for a deprecated one).
+
+    Args:
+        name: str. A preset handle.
+
+    Returns:
+        The new name if `name` is deprecated, else `name` unchanged.
+
+    Example:
+
+    >>> current_preset_name("elmo_english_small")  # DeprecationWarning
+    'elmo_tiny_en'
+    """
+    if not isinstance(name, str) or name not in DEPRECATED_PRESET_NAMES:
+        return name
+    new_name = DEPRECATED_PRESET_NAMES[name]
+    warnings.warn(
+        f"The preset name {name!r} is deprecated and will be removed in the "
+        f"next release: use {new_name!r} (the same model).",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return new_name
+
+
+BUILTIN_PRESETS = PresetRegistry(
+    {
+        "elmo_small_en": _official(
+            "2x1024_128_2048cnn_1xhighway",
+            1024,
+            128,
+            1,
+            description="Official small ELMo: 2 biLSTM layers of 1024 units "
+            "projected to 128, 2048 CNN filters, 1 highway layer.",
+            parameters=13_600_000,
+        ),
+        "elmo_medium_en": _official(
+            "2x2048_256_2048cnn_1xhighway",
+            2048,
+            256,
+            1,
+            description="Official medium ELMo: 2 biLSTM layers of 2048 units "
+            "projected to 256, 2048 CNN filters, 1 highway layer.",
+            parameters=28_000_000,
+        ),
+        "elmo_original_en": _official(
+            "2x4096_512_2048cnn_2xhighway",
+            4096,
+            512,
+            2,
+            description="The original ELMo of the paper: 2 biLSTM layers of "
+            "4096 units projected to 512, 2048 CNN filters, 2 highway layers.",
+            parameters=93_600_000,
+        ),
+        "elmo_original_5.5b_en": _official(
+            "2x4096_512_2048cnn_2xhighway_5.5B",
+            4096,
+            512,
+            2,
+            description="The original ELMo architecture trained on 5.5B tokens "
+            "(Wikipedia 1.9B and WMT 2008-2012 monolingual news 3.6B).",
+            parameters=93_600_000,
+            training_data="Wikipedia (1.9B tokens) and WMT 2008-2012 news "
+            "crawl (3.6B tokens)",
+        ),
+        # Shipped inside the package: loads with no network.
+        "elmo_tiny_en": {
+            "metadata": None,  # its metadata.json
+            "package": "keras_elmo.presets.elmo_tiny_en",
+        },
+        # Every other public ELMo (ELMoForManyLangs, NLPL, AllenNLP's
+        # contributed models): keras_elmo/presets/zoo_catalog.py.
+        **ZOO_PRESETS,
+    }
+)
+
 
 # How a built-in entry's files are published.
 FORMATS = (
@@ -175,8 +240,8 @@ def package_preset_dir(name):
 
     Example:
 
-    >>> package_preset_dir("elmo_english_small")  # doctest: +ELLIPSIS
-    '.../elmo_english_small...'
+    >>> package_preset_dir("elmo_tiny_en")  # doctest: +ELLIPSIS
+    '.../elmo_tiny_en...'
     """
     package = BUILTIN_PRESETS[name]["package"]
     spec = importlib.util.find_spec(package)

@@ -52,7 +52,7 @@ WARM_STATE_FILE = "warm_state.npz"
 WARM_UP_FILE = "warm_up.txt"
 REQUIRED_FILES = (OPTIONS_FILE, WEIGHTS_FILE)
 # Where a model directory in the TF Serving layout (1/, 2/, ...) may keep
-# its preset, as `saved_models/elmo_english_small/` does.
+# its preset, as `saved_models/elmo_tiny_en/` does.
 NESTED_PRESET_DIR = "preset"
 OPTIONAL_FILES = (
     METADATA_FILE,
@@ -196,8 +196,8 @@ def local_preset_path(path):
     `path` itself when it holds a preset; else its `preset/` subdirectory
     when that does: a model directory in the TF Serving layout keeps its
     versions (`1/`, `2/`, ...) beside its preset there, and either directory
-    names the model (`saved_models/elmo_english_small` and
-    `saved_models/elmo_english_small/preset`).
+    names the model (`saved_models/elmo_tiny_en` and
+    `saved_models/elmo_tiny_en/preset`).
 
     Args:
         path: str or path-like. A local directory.
@@ -208,8 +208,8 @@ def local_preset_path(path):
 
     Example:
 
-    >>> local_preset_path("saved_models/elmo_english_small")
-    'saved_models/elmo_english_small/preset'
+    >>> local_preset_path("saved_models/elmo_tiny_en")
+    'saved_models/elmo_tiny_en/preset'
     """
     path = os.fspath(path)
     nested = os.path.join(path, NESTED_PRESET_DIR)

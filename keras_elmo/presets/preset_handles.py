@@ -39,6 +39,7 @@ from keras_elmo.conversion.bilm_options import read_options
 from keras_elmo.presets.archive_extraction import is_archive_file
 from keras_elmo.presets.builtin_presets import BASE_URL_ENV
 from keras_elmo.presets.builtin_presets import BUILTIN_PRESETS
+from keras_elmo.presets.builtin_presets import current_preset_name
 from keras_elmo.presets.builtin_presets import entry_format
 from keras_elmo.presets.builtin_presets import official_base_url
 from keras_elmo.presets.builtin_presets import package_preset_dir
@@ -216,8 +217,8 @@ def check_handle(handle):
 def unknown_handle_error(handle):
     """The error for a handle that names nothing."""
     return ValueError(
-        f"Unknown ELMo preset {handle!r}: not a built-in name (one of "
-        f"{sorted(BUILTIN_PRESETS)}), an existing directory or archive, "
+        f"Unknown ELMo preset {handle!r}: not a built-in name (`keras-elmo "
+        "presets` lists them), an existing directory or archive, "
         "or an http(s):// or file:// URL of a preset directory or archive."
     )
 
@@ -273,6 +274,7 @@ def resolve_preset(handle, progress=True):
     """
     handle = check_handle(handle)
     if handle in BUILTIN_PRESETS:
+        handle = current_preset_name(handle)
         fmt = entry_format(BUILTIN_PRESETS[handle])
         if fmt in ARCHIVE_FORMATS:
             return _bilm_archive_preset(
@@ -421,6 +423,7 @@ def builtin_preset_config(name):
 
     >>> model = keras_elmo.ELMo(**builtin_preset_config("elmo_small_en"))
     """
+    name = current_preset_name(name)
     entry = BUILTIN_PRESETS[name]
     if "config" in entry:
         return copy.deepcopy(entry["config"])

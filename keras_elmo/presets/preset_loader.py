@@ -74,7 +74,7 @@ class PresetLoader:
     Example:
 
     ```python
-    loader = get_preset_loader("elmo_english_small")
+    loader = get_preset_loader("elmo_tiny_en")
     elmo = loader.load_elmo(keras_elmo.ELMo, load_weights=True)
     mix = loader.load_layer_mix()
     ```

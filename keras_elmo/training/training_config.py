@@ -12,7 +12,7 @@ Named recipes (`recipe(name, **overrides)`):
   with 8,192 negatives (the full softmax when the vocabulary has no more
   words), batch 32 x 20 tokens. Chosen from the measured comparison in
   docs/training.md (the best of the candidates at 200 and 800 CPU-seconds;
-  the shipped `elmo_english_small` was trained with 2e-3, batch 64 and the
+  the shipped `elmo_tiny_en` was trained with 2e-3, batch 64 and the
   full softmax, which its card names).
 - `"bilm_tf"`: the original recipe (Peters et al., 2018; bilm-tf's
   `train_elmo.py`): Adagrad 0.2 with initial accumulator 1.0, clip 10,

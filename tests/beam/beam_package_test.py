@@ -30,7 +30,7 @@ def test_command_without_beam_is_one_clear_line(tmp_path):
     code = NO_BEAM + (
         "from keras_elmo.cli.main import main\n"
         f"code = main(['embed-corpus', 'in.txt', {str(tmp_path)!r}, "
-        "'--model', 'elmo_english_small'])\n"
+        "'--model', 'elmo_tiny_en'])\n"
         "print(code)\n"
     )
     result = run_python(code, env={"PYTHONPATH": str(REPO_ROOT)}, timeout=300)

@@ -51,7 +51,7 @@ def test_batches_are_sized_by_token_budget():
 )
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        ELMoModelHandler("elmo_english_small", **kwargs)
+        ELMoModelHandler("elmo_tiny_en", **kwargs)
 
 
 @pytest.mark.large

@@ -87,7 +87,7 @@ def test_model_takes_any_preset_handle(tmp_path, monkeypatch, capsys):
     outputs = {}
     with PresetServer(preset.parent) as server:
         handles = {
-            "name": "elmo_english_small",
+            "name": "elmo_tiny_en",
             "dir": str(preset),
             "url": f"{server.url}/tiny",
         }

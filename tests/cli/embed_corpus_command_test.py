@@ -17,7 +17,7 @@ def test_beam_options_come_last_and_pass_through():
             "b.txt",
             "out/",
             "--model",
-            "elmo_english_small",
+            "elmo_tiny_en",
             "--top",
             "--beam-options",
             "--direct_num_workers=2",

@@ -70,7 +70,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys):
         ([str(preset), str(empty)], "holds no token"),
         ([str(preset), str(binary)], "latin1.txt:2: not UTF-8"),
         (
-            ["elmo_english_small", str(empty)],
+            ["elmo_tiny_en", str(empty)],
             "must be a local preset directory",
         ),
         ([str(tmp_path), str(binary)], "latin1.txt:2"),

@@ -77,8 +77,8 @@ def test_doc_pages():
     pages = doc_pages(REPO_ROOT)
     assert "README.md" in pages
     assert "examples/README.md" in pages
-    assert "saved_models/elmo_english_small/preset/README.md" in pages
-    assert "saved_models/elmo_english_small/README.md" in pages
+    assert "saved_models/elmo_tiny_en/preset/README.md" in pages
+    assert "saved_models/elmo_tiny_en/README.md" in pages
     assert all(p.endswith(".md") for p in pages)
 
 

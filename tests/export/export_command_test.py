@@ -147,8 +147,8 @@ def test_package_and_cache_folders_are_never_written(
     # refused before any work, and nothing is written there.
     from keras_elmo.presets import builtin_presets
 
-    shipped = builtin_presets.package_preset_dir("elmo_english_small")
-    model_dir = os.path.dirname(shipped)  # saved_models/elmo_english_small
+    shipped = builtin_presets.package_preset_dir("elmo_tiny_en")
+    model_dir = os.path.dirname(shipped)  # saved_models/elmo_tiny_en
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     cached = tmp_path / "keras_home" / "keras_elmo" / "tiny"
     _, weights = write_tiny_elmo(cached, seed=1)

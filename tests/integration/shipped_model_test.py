@@ -12,14 +12,14 @@ from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
 from tests.test_case import REPO_ROOT
 
-MODEL_DIR = REPO_ROOT / "saved_models" / "elmo_english_small" / "preset"
-SERVING_DIR = REPO_ROOT / "saved_models" / "elmo_english_small"
+MODEL_DIR = REPO_ROOT / "saved_models" / "elmo_tiny_en" / "preset"
+SERVING_DIR = REPO_ROOT / "saved_models" / "elmo_tiny_en"
 SENTENCES = ["The president spoke to Congress .", "Call me Ishmael ."]
 
 
 @pytest.fixture(scope="module")
 def embedder():
-    return ELMoEmbedder.from_preset("elmo_english_small")
+    return ELMoEmbedder.from_preset("elmo_tiny_en")
 
 
 def test_model_card_numbers_are_the_measured_ones():
@@ -45,8 +45,8 @@ def test_the_card_names_the_settings_of_the_run():
     metadata = json.loads((MODEL_DIR / "metadata.json").read_text())
     command = train_command(
         metadata["training"],
-        "runs/elmo_english_small",
-        "saved_models/elmo_english_small/preset/options.json",
+        "runs/elmo_tiny_en",
+        "saved_models/elmo_tiny_en/preset/options.json",
     )
     assert command == metadata["reproduce"]["train"]
     assert command in (MODEL_DIR / "README.md").read_text()
@@ -60,8 +60,8 @@ def test_the_language_model_ships_with_its_softmax():
     from keras_elmo.models.elmo_language_model import ELMoLanguageModel
     from keras_elmo.presets import resolve_preset
 
-    lm = ELMoLanguageModel.from_preset("elmo_english_small")
-    vocabulary = resolve_preset("elmo_english_small").vocabulary()
+    lm = ELMoLanguageModel.from_preset("elmo_tiny_en")
+    vocabulary = resolve_preset("elmo_tiny_en").vocabulary()
     assert lm.vocab_size == len(vocabulary) == 37_296
 
 
@@ -95,7 +95,7 @@ def test_raw_text_is_split_the_way_the_corpus_was(embedder, tmp_path):
     lines = tmp_path / "raw.txt"
     lines.write_text(text + "\n", encoding="utf-8")
     out = tmp_path / "vectors.hdf5"
-    argv = ["embed", str(lines), str(out), "--model", "elmo_english_small"]
+    argv = ["embed", str(lines), str(out), "--model", "elmo_tiny_en"]
     assert main(argv + ["--tokenize", "--elmo", "--no-progress"]) == 0
     with h5py.File(out, "r") as f:
         assert f["0"].shape == (len(tokens), 256)

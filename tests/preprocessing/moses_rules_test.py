@@ -15,7 +15,7 @@ from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
 from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from tests.test_case import REPO_ROOT
 
-SHIPPED_PRESET = REPO_ROOT / "saved_models" / "elmo_english_small" / "preset"
+SHIPPED_PRESET = REPO_ROOT / "saved_models" / "elmo_tiny_en" / "preset"
 
 CORPUS_TOKENIZATION = [
     (

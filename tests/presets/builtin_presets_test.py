@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import warnings
 
 import pytest
 
@@ -13,6 +14,7 @@ from keras_elmo.presets import OFFICIAL_BASE_URL
 from keras_elmo.presets import builtin_preset_config
 from keras_elmo.presets import official_base_url
 from keras_elmo.presets import resolve_preset
+from keras_elmo.presets.zoo_catalog import ZOO_PRESETS
 from tests.python_subprocess import run_python
 from tests.test_case import REPO_ROOT
 from tests.test_case import TestCase
@@ -42,11 +44,12 @@ OFFICIAL = {
 
 
 class BuiltinPresetsTest(TestCase):
-    def test_presets_lists_the_official_models_and_the_shipped_one(self):
+    def test_presets_lists_the_official_models_the_shipped_one_the_zoo(self):
         self.assertEqual(
-            sorted(ELMo.presets), sorted([*OFFICIAL, "elmo_english_small"])
+            sorted(ELMo.presets),
+            sorted([*OFFICIAL, "elmo_tiny_en", *ZOO_PRESETS]),
         )
-        shipped = ELMo.presets["elmo_english_small"]
+        shipped = ELMo.presets["elmo_tiny_en"]
         self.assertEqual(shipped["language"], "en")
         self.assertEqual(shipped["parameters"], 3_324_512)
         self.assertIn("perplexity", shipped["metrics"]["heldout"]["bilm"])
@@ -107,6 +110,28 @@ class BuiltinPresetsTest(TestCase):
             builtin_preset_config("elmo_small_en")["filters"], OFFICIAL_FILTERS
         )
 
+    def test_old_name_of_the_shipped_model_loads_with_a_warning(self):
+        with pytest.warns(DeprecationWarning, match="'elmo_tiny_en'"):
+            old = resolve_preset("elmo_english_small")
+        new = resolve_preset("elmo_tiny_en")
+        self.assertEqual(old.path, new.path)
+        with pytest.warns(DeprecationWarning, match="elmo_english_small"):
+            config = builtin_preset_config("elmo_english_small")
+        self.assertEqual(config, builtin_preset_config("elmo_tiny_en"))
+        with pytest.warns(DeprecationWarning, match="'elmo_tiny_en'"):
+            model = ELMo.from_preset("elmo_english_small")
+        self.assertEqual(model.count_params(), 3_324_512)
+
+    def test_old_name_is_not_listed_and_the_new_one_does_not_warn(self):
+        self.assertNotIn("elmo_english_small", ELMo.presets)
+        self.assertNotIn("elmo_english_small", list(BUILTIN_PRESETS))
+        self.assertEqual(list(BUILTIN_PRESETS).count("elmo_tiny_en"), 1)
+        self.assertIn("elmo_english_small", BUILTIN_PRESETS)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            resolve_preset("elmo_tiny_en")
+            builtin_preset_config("elmo_tiny_en")
+
     def test_base_url_setting(self):
         with pytest.MonkeyPatch.context() as patch:
             patch.delenv(BASE_URL_ENV, raising=False)
@@ -149,8 +174,8 @@ def test_shipped_preset_loads_by_name_after_a_non_editable_install(tmp_path):
         "import keras_elmo;"
         "print(keras_elmo.__file__);"
         "from keras_elmo.presets.builtin_presets import package_preset_dir;"
-        "print(package_preset_dir('elmo_english_small'));"
-        "m = keras_elmo.ELMo.from_preset('elmo_english_small');"
+        "print(package_preset_dir('elmo_tiny_en'));"
+        "m = keras_elmo.ELMo.from_preset('elmo_tiny_en');"
         "ids = keras_elmo.batch_to_char_ids([['Hello', 'world']]);"
         "print(tuple(m(ids)['layers'].shape))"
     )

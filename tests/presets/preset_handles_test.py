@@ -153,23 +153,23 @@ def test_official_name_through_the_base_url(tmp_path, monkeypatch):
         "weights.hdf5": f"{OFFICIAL_DIR}/elmo_{OFFICIAL_DIR}_weights.hdf5",
         "vocabulary.txt": "vocab-test.txt",
     }
-    monkeypatch.setitem(BUILTIN_PRESETS, "elmo_tiny_en", entry)
+    monkeypatch.setitem(BUILTIN_PRESETS, "elmo_served_en", entry)
     expected = _layers(ELMo.from_preset(str(source)))
     with PresetServer(root) as server:
         monkeypatch.setenv(BASE_URL_ENV, server.url + "/")
-        model = ELMo.from_preset("elmo_tiny_en")
+        model = ELMo.from_preset("elmo_served_en")
         assert len(server.requests) == 2  # options and weights only
         # The token-cache vocabulary is fetched when asked for.
-        preset = resolve_preset("elmo_tiny_en")
+        preset = resolve_preset("elmo_served_en")
         assert preset.vocabulary() == ["<S>", "</S>", "<UNK>", "the"]
         assert len(server.requests) == 3
     np.testing.assert_array_equal(_layers(model), expected)
-    assert (cache_dir() / "elmo_tiny_en" / MANIFEST_FILE).is_file()
+    assert (cache_dir() / "elmo_served_en" / MANIFEST_FILE).is_file()
     # Offline: the cache, with the metadata of the table.
-    again = resolve_preset("elmo_tiny_en")
+    again = resolve_preset("elmo_served_en")
     assert again.metadata()["language"] == "en"
     np.testing.assert_array_equal(
-        _layers(ELMo.from_preset("elmo_tiny_en")), expected
+        _layers(ELMo.from_preset("elmo_served_en")), expected
     )
 
 

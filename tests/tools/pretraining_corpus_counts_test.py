@@ -4,7 +4,7 @@ Runs where `data/pretraining/` holds a corpus fetched by
 `tools/prepare_pretraining_corpus.py` (after `prepare_ablation_data.py`);
 CI without the data skips with the reason. Counts and SHA-256 hashes are
 those recorded in the model card's metadata
-(`saved_models/elmo_english_small/preset/metadata.json`, `corpus`).
+(`saved_models/elmo_tiny_en/preset/metadata.json`, `corpus`).
 """
 
 import hashlib
@@ -15,7 +15,7 @@ import pytest
 from tests.test_case import REPO_ROOT
 
 CORPUS_DIR = REPO_ROOT / "data" / "pretraining"
-# The corpus of elmo_english_small (fetched 2026-11, seed 1234).
+# The corpus of elmo_tiny_en (fetched 2026-11, seed 1234).
 EXPECTED_COUNTS = {
     "sentences": 188_031,
     "tokens": 5_021_173,

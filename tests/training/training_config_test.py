@@ -40,7 +40,7 @@ def test_adam_recipe_is_the_measured_best():
 
 
 def test_the_shipped_run_is_the_adam_recipe_with_its_card_overrides():
-    # elmo_english_small: `--softmax full --learning-rate 0.002
+    # elmo_tiny_en: `--softmax full --learning-rate 0.002
     # --batch-size 64` (its card), to step 3,300 of a 4,500-step schedule.
     config = recipe(
         "adam", softmax="full", learning_rate=2e-3, batch_size=64, **DATA
