@@ -29,7 +29,7 @@ import numpy as np
 from keras_elmo.conversion.elmoformanylangs import elmoformanylangs_tokenizer
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo_language_model import ELMoLanguageModel
-from keras_elmo.presets.preset_directory import write_warm_state
+from keras_elmo.presets.warm_state import write_warm_state
 from tests.conversion.elmoformanylangs_fixture import make_model_dir
 from tests.presets.preset_server import write_tiny_preset
 
