@@ -28,11 +28,18 @@ def add_parser(subparsers):
 def run(args):
     import os
 
+    from keras_elmo.cli.output_checks import check_output
     from keras_elmo.conversion.elmoformanylangs import (
         elmoformanylangs_tokenizer,
     )
     from keras_elmo.models.elmo import ELMo
 
+    check_output(
+        args.output_dir,
+        inputs=[args.input_dir],
+        kind="directory",
+        argument="output_dir",
+    )
     model = ELMo.from_elmoformanylangs(args.input_dir)
     model.save_to_preset(
         args.output_dir,

@@ -89,8 +89,14 @@ def add_parser(subparsers):
 
 
 def run(args):
+    from keras_elmo.cli.output_checks import check_output
     from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 
+    check_output(
+        args.output_file,
+        inputs=[args.input_file, args.options, args.weights],
+        argument="output_file",
+    )
     if args.options and not args.weights:
         raise ValueError("--options needs --weights (the hdf5 file).")
     batching = {

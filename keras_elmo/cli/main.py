@@ -28,6 +28,12 @@ COMMAND_MODULES = (
 )
 
 
+VERBOSE_HELP = (
+    "show TensorFlow's start-up logs, every warning, and the traceback of "
+    "an error"
+)
+
+
 def build_parser():
     """The argument parser with every available command."""
     parser = argparse.ArgumentParser(
@@ -42,7 +48,7 @@ def build_parser():
         "-v",
         "--verbose",
         action="store_true",
-        help="show TensorFlow's start-up logs and every warning",
+        help=VERBOSE_HELP,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -61,7 +67,7 @@ def build_parser():
             "--verbose",
             action="store_true",
             default=argparse.SUPPRESS,
-            help="show TensorFlow's start-up logs and every warning",
+            help=VERBOSE_HELP,
         )
     return parser
 
@@ -75,15 +81,10 @@ KNOWN_HARMLESS_WARNINGS = (
 # Commands whose code never imports TensorFlow.
 TENSORFLOW_FREE_COMMANDS = ("build-vocab",)
 
-# Bad input: one clear line, not a stack trace.
-USER_ERRORS = (
-    ValueError,
-    TypeError,
-    FileNotFoundError,
-    FileExistsError,
-    IsADirectoryError,
-    NotADirectoryError,
-)
+# Bad input: one clear line naming the file, line, argument or variable,
+# not a stack trace (`-v` keeps the trace). OSError covers missing,
+# existing and unwritable paths (PermissionError) and unreadable files.
+USER_ERRORS = (ValueError, TypeError, OSError)
 
 
 def quiet():
@@ -165,6 +166,8 @@ def main(argv=None):
     try:
         return args.func(args) or 0
     except USER_ERRORS as error:
+        if args.verbose:
+            raise  # the whole traceback, for those who asked
         print(f"keras-elmo {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -25,6 +25,7 @@ from keras_elmo.preprocessing.vocabulary_character_tokenizer import (
     VocabularyCharacterTokenizer,
 )
 from keras_elmo.presets.preset_directory import METADATA_FILE
+from keras_elmo.presets.preset_directory import check_replaceable
 from keras_elmo.utils.atomic import atomic_path
 
 CONFIG_FILE = "config.json"
@@ -51,8 +52,8 @@ def is_keras_preset(path):
 def write_keras_preset(directory, model, tokenizer=None, metadata=None):
     """Write a model (and its tokenizer) as a preset directory, atomically.
 
-    An existing directory is replaced only if it is empty or itself a
-    keras_elmo preset (either layout).
+    An existing directory is replaced only if it is empty or a keras_elmo
+    preset (either layout) holding nothing else (see `check_replaceable`).
 
     Args:
         directory: str. The preset directory.
@@ -66,16 +67,7 @@ def write_keras_preset(directory, model, tokenizer=None, metadata=None):
     >>> write_keras_preset("elmo_korean", model, tokenizer)
     """
     directory = os.path.abspath(os.fspath(directory))
-    if (
-        os.path.exists(directory)
-        and not (os.path.isdir(directory) and not os.listdir(directory))
-        and not is_keras_preset(directory)
-        and not os.path.isfile(os.path.join(directory, "options.json"))
-    ):
-        raise FileExistsError(
-            f"{directory} exists and is not a keras_elmo preset; refusing "
-            "to replace it."
-        )
+    check_replaceable(directory)
     with atomic_path(directory, directory=True) as tmp:
         with open(os.path.join(tmp, CONFIG_FILE), "w", encoding="utf-8") as f:
             json.dump(keras.saving.serialize_keras_object(model), f)
