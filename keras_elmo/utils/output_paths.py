@@ -125,9 +125,10 @@ def check_output_path(
             and not (replaceable is not None and replaceable(output))
         ):
             raise FileExistsError(
-                f"{argument} {output} exists and is not a preset or export "
-                "keras_elmo wrote; it would be replaced as a whole. Give a "
-                "new or empty directory."
+                f"{argument} {output} exists and is not a keras_elmo preset "
+                "or export (it holds files keras_elmo did not write); it "
+                "would be replaced as a whole. Give a new or empty "
+                "directory."
             )
     elif os.path.lexists(output) and kind != "file":
         raise NotADirectoryError(

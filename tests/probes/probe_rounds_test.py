@@ -292,7 +292,7 @@ def test_r3_export_hdf5_into_a_directory_of_user_files(
     user.mkdir()
     (user / "notes.txt").write_text("my notes")
     code, err = _run(["export-hdf5", run_dir, user], capsys)
-    assert code == 2 and "not a preset or export keras_elmo wrote" in err
+    assert code == 2 and "is not a keras_elmo preset" in err
     assert _tree(user) == {"notes.txt": b"my notes"}
 
 

@@ -42,7 +42,7 @@ def test_kinds_and_existing_paths(tmp_path):
         check_output_path(directory)
     check_output_path(directory, kind="directory")  # empty
     (directory / "mine.txt").write_text("x")
-    with pytest.raises(FileExistsError, match="not a preset or export"):
+    with pytest.raises(FileExistsError, match="is not a keras_elmo preset"):
         check_output_path(directory, kind="directory")
     check_output_path(directory, kind="directory", replaceable=lambda p: True)
     check_output_path(directory, kind="parent")
