@@ -19,6 +19,7 @@ directory is written atomically.
 import json
 import os
 
+import h5py
 import keras
 
 from keras_elmo.preprocessing.vocabulary_character_tokenizer import (
@@ -27,6 +28,7 @@ from keras_elmo.preprocessing.vocabulary_character_tokenizer import (
 from keras_elmo.presets.preset_directory import METADATA_FILE
 from keras_elmo.presets.preset_directory import check_replaceable
 from keras_elmo.utils.atomic import atomic_path
+from keras_elmo.utils.validation import check_finite
 
 CONFIG_FILE = "config.json"
 KERAS_WEIGHTS_FILE = "model.weights.h5"
@@ -113,7 +115,26 @@ def read_keras_preset(directory):
             raise ValueError(f"{path} is not valid JSON: {error}") from None
     if not isinstance(serialized, dict) or "config" not in serialized:
         raise ValueError(f"{path} holds no serialised model config.")
-    return serialized["config"], os.path.join(directory, KERAS_WEIGHTS_FILE)
+    weights = os.path.join(directory, KERAS_WEIGHTS_FILE)
+    _check_finite_weights(weights)
+    return serialized["config"], weights
+
+
+def _check_finite_weights(path):
+    # A NaN weight would load and make every output NaN: refused here, as
+    # in `load_bilm_weights`, naming the file and dataset.
+    def check(name, item):
+        if isinstance(item, h5py.Dataset):
+            check_finite(item[...], path, name)
+        # None: `visititems` goes on to the next item.
+
+    try:
+        with h5py.File(path, "r") as f:
+            f.visititems(check)
+    except OSError as error:
+        raise ValueError(
+            f"{path} is not a readable hdf5 file ({error})."
+        ) from None
 
 
 def read_preset_tokenizer(directory):
