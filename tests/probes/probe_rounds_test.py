@@ -360,6 +360,23 @@ def test_r3_no_command_writes_into_the_package(tmp_path, capsys):
         assert not os.path.exists(target)
 
 
+def test_r3_no_command_writes_into_a_shipped_preset(tmp_path, capsys):
+    text = tmp_path / "raw.txt"
+    text.write_text("a b\n")
+    shipped = package_preset_dir("elmo_english_small")
+    target = os.path.join(shipped, "vocabulary.txt")
+    before = _tree(shipped)
+    for argv in (
+        # build-vocab never imports TensorFlow: the registry is read only
+        # because a preset lies on the output's path.
+        ["build-vocab", text, "--output", target, "--no-progress"],
+        ["tokenize", text, "--output", target],
+    ):
+        code, err = _run(argv, capsys)
+        assert code == 2 and "never written to" in err
+    assert _tree(shipped) == before
+
+
 # Round 3: silent wrong results ---------------------------------------------
 
 
