@@ -377,6 +377,16 @@ def test_r3_no_command_writes_into_a_shipped_preset(tmp_path, capsys):
     assert _tree(shipped) == before
 
 
+def test_r3_embed_over_its_model_weights(preset, tmp_path, capsys):
+    text = tmp_path / "in.txt"
+    text.write_text("a b\n")
+    weights = preset / "weights.hdf5"
+    before = weights.read_bytes()
+    code, err = _run(["embed", text, weights, "--model", preset], capsys)
+    assert code == 2 and "is the input" in err
+    assert weights.read_bytes() == before
+
+
 # Round 3: silent wrong results ---------------------------------------------
 
 
