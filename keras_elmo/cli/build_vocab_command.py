@@ -18,7 +18,11 @@ def add_parser(subparsers):
 
 
 def run(args):
+    from keras_elmo.cli.output_checks import check_output
     from keras_elmo.preprocessing.word_vocabulary import build_vocabulary
+    from keras_elmo.utils.files import list_files
+
+    check_output(args.output, inputs=list_files(args.files), light=True)
 
     tokens = build_vocabulary(
         args.files,

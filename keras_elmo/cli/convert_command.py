@@ -32,10 +32,17 @@ def add_parser(subparsers):
 def run(args):
     import os
 
+    from keras_elmo.cli.output_checks import check_output
     from keras_elmo.models.elmo import ELMo
     from keras_elmo.presets.preset_loader import ElmoForManyLangsPresetLoader
     from keras_elmo.presets.preset_loader import get_preset_loader
 
+    check_output(
+        args.output_dir,
+        inputs=[args.input_dir],
+        kind="directory",
+        argument="output_dir",
+    )
     if os.path.isdir(args.input_dir):
         # Read as given: its own errors name the missing or bad file.
         loader = ElmoForManyLangsPresetLoader(

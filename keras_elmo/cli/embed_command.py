@@ -89,8 +89,17 @@ def add_parser(subparsers):
 
 
 def run(args):
+    import os
+
+    from keras_elmo.cli.output_checks import check_output
     from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 
+    inputs = [args.input_file, args.options, args.weights]
+    if args.model and os.path.isdir(args.model):
+        # The preset's own files (weights.hdf5, ...) are inputs too.
+        for root, _, names in os.walk(args.model):
+            inputs += [os.path.join(root, name) for name in names]
+    check_output(args.output_file, inputs=inputs, argument="output_file")
     if args.options and not args.weights:
         raise ValueError("--options needs --weights (the hdf5 file).")
     batching = {

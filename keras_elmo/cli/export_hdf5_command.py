@@ -14,8 +14,15 @@ def add_parser(subparsers):
 
 
 def run(args):
+    from keras_elmo.cli.output_checks import check_output
     from keras_elmo.training.checkpoints import export_checkpoint
 
+    check_output(
+        args.destination,
+        inputs=[args.run_dir],
+        kind="directory",
+        argument="destination",
+    )
     path = export_checkpoint(args.run_dir, args.destination)
     print(
         "Exported the preset (options.json, weights.hdf5, vocabulary.txt) "

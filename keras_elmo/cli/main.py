@@ -14,7 +14,6 @@ import sys
 import tempfile
 import warnings
 
-from keras_elmo.presets.download import PresetDownloadError
 from keras_elmo.version import __version__
 
 COMMAND_MODULES = (
@@ -32,6 +31,12 @@ COMMAND_MODULES = (
 )
 
 
+VERBOSE_HELP = (
+    "show TensorFlow's start-up logs, every warning, and the traceback of "
+    "an error"
+)
+
+
 def build_parser():
     """The argument parser with every available command."""
     parser = argparse.ArgumentParser(
@@ -46,7 +51,7 @@ def build_parser():
         "-v",
         "--verbose",
         action="store_true",
-        help="show TensorFlow's start-up logs and every warning",
+        help=VERBOSE_HELP,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -65,7 +70,7 @@ def build_parser():
             "--verbose",
             action="store_true",
             default=argparse.SUPPRESS,
-            help="show TensorFlow's start-up logs and every warning",
+            help=VERBOSE_HELP,
         )
     return parser
 
@@ -79,16 +84,10 @@ KNOWN_HARMLESS_WARNINGS = (
 # Commands whose code never imports TensorFlow.
 TENSORFLOW_FREE_COMMANDS = ("build-vocab",)
 
-# Bad input: one clear line, not a stack trace.
-USER_ERRORS = (
-    ValueError,
-    TypeError,
-    FileNotFoundError,
-    FileExistsError,
-    IsADirectoryError,
-    NotADirectoryError,
-    PresetDownloadError,  # no network, an HTML page, an unwritable cache
-)
+# Bad input: one clear line naming the file, line, argument or variable,
+# not a stack trace (`-v` keeps the trace). OSError covers missing,
+# existing and unwritable paths (PermissionError) and unreadable files.
+USER_ERRORS = (ValueError, TypeError, OSError)
 
 
 def quiet():
@@ -170,6 +169,8 @@ def main(argv=None):
     try:
         return args.func(args) or 0
     except USER_ERRORS as error:
+        if args.verbose:
+            raise  # the whole traceback, for those who asked
         print(f"keras-elmo {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -77,6 +77,10 @@ def measure(model_dir, files, args):
     """The `perplexity` command's numbers as a dict (see `run`)."""
     from keras_elmo.training.perplexity import evaluate_perplexity
 
+    train = None if args.no_baselines else args.train
+    if train is None and not args.no_baselines:
+        # Read (and checked) before the biLM is scored.
+        train = default_train_files(model_dir)
     result = {
         "bilm": evaluate_perplexity(
             model_dir,
@@ -87,9 +91,6 @@ def measure(model_dir, files, args):
             max_tokens_per_batch=args.max_tokens_per_batch,
         )
     }
-    train = None if args.no_baselines else args.train
-    if train is None and not args.no_baselines:
-        train = default_train_files(model_dir)
     if train:
         from keras_elmo.presets import resolve_preset
         from keras_elmo.training.kneser_ney import baseline_perplexities

@@ -82,8 +82,19 @@ def add_parser(subparsers):
 
 
 def run(args):
+    from keras_elmo.cli.output_checks import check_output
     from keras_elmo.training.raw_text import tokenize_text_files
+    from keras_elmo.utils.files import list_files
 
+    inputs = [*list_files(args.files), args.text_tokenizer]
+    check_output(args.output, inputs=inputs)
+    if args.save_text_tokenizer:
+        check_output(
+            args.save_text_tokenizer,
+            inputs=inputs + [args.output],
+            kind="parent",
+            argument="--save-text-tokenizer",
+        )
     tokenizer = tokenizer_from_args(args)
     counts = tokenize_text_files(
         args.files,

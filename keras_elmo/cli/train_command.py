@@ -149,10 +149,44 @@ def config_from_args(args):
     )
 
 
+def _check_output_dir(args):
+    import os
+
+    from keras_elmo.cli.output_checks import check_output
+    from keras_elmo.preprocessing.word_vocabulary import check_text_files
+
+    inputs = [args.vocabulary, args.text_tokenizer, args.options]
+    check_output(
+        args.output_dir,
+        inputs=inputs + list(args.init_from or ()),
+        kind="parent",
+        argument="--output-dir",
+    )
+    # A run writes vocabulary.txt, checkpoints/, logs/ and export/ into its
+    # directory: only a new, empty or earlier run's directory is used.
+    directory = args.output_dir
+    if (
+        os.path.isdir(directory)
+        and any(not name.startswith(".") for name in os.listdir(directory))
+        and not os.path.isfile(os.path.join(directory, "training_config.json"))
+    ):
+        raise FileExistsError(
+            f"--output-dir {directory} holds files but no "
+            "training_config.json: it is not a training run to resume. Give "
+            "a new or empty directory."
+        )
+    # Lines are read by the input pipeline much later: a sentence too long
+    # (or not UTF-8) fails now, naming its line.
+    check_text_files(args.train)
+    if args.validation:
+        check_text_files(args.validation)
+
+
 def run(args):
     # Validate every argument before TensorFlow is imported or a file is
     # written (e.g. `--steps 0` is an error, not an exported random model).
     config = config_from_args(args)
+    _check_output_dir(args)
 
     from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
     from keras_elmo.training.trainer import train_language_model

@@ -15,6 +15,7 @@ import numpy as np
 
 from keras_elmo.layers.bi_lm import DIRECTIONS
 from keras_elmo.utils.atomic import atomic_path
+from keras_elmo.utils.validation import check_finite
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,7 +192,8 @@ def load_bilm_weights(model, weight_file):
     Raises:
         ValueError: the file is not hdf5, a dataset is missing or has
             the wrong shape (the message names the dataset and both
-            shapes), or biLM datasets are left unused (named).
+            shapes), a dataset holds NaN or infinity (named), or biLM
+            datasets are left unused (named).
 
     Example:
 
@@ -212,7 +214,9 @@ def load_bilm_weights(model, weight_file):
                     f"Dataset '{port.key}' in {weight_file} has shape "
                     f"{tuple(found)}; the options require {expected}."
                 )
-            arrays[port.key] = f[port.key][...]
+            arrays[port.key] = check_finite(
+                f[port.key][...], weight_file, port.key
+            )
         unused = _unused_bilm_datasets(f, {port.key for port in ports})
     if unused:
         # E.g. options with n_layers 1 and a 2-layer file: loading would
@@ -407,6 +411,8 @@ def load_softmax_weights(head, weight_file):
         # float32 variables; a preset may ship the softmax in float16.
         weights = f[SOFTMAX_WEIGHTS_KEY][...].astype("float32")
         bias = f[SOFTMAX_BIAS_KEY][...].astype("float32")
+    check_finite(weights, weight_file, SOFTMAX_WEIGHTS_KEY)
+    check_finite(bias, weight_file, SOFTMAX_BIAS_KEY)
     head.softmax_weights.assign(weights)
     head.softmax_bias.assign(bias)
 

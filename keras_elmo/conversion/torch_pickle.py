@@ -33,6 +33,8 @@ import zipfile
 
 import numpy as np
 
+from keras_elmo.utils.validation import check_finite
+
 # The first pickle of a legacy torch file.
 LEGACY_MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL_VERSION = 1001
@@ -99,8 +101,32 @@ class _PendingTensor:
 
     def materialize(self, source):
         array = self.storage.array
+        if any(n < 0 for n in self.size):
+            raise TorchPickleError(
+                f"{source}: a tensor of storage {self.storage.key!r} has a "
+                f"negative size {self.size}."
+            )
+        if len(self.stride) != len(self.size):
+            raise TorchPickleError(
+                f"{source}: a tensor of storage {self.storage.key!r} has "
+                f"size {self.size} but stride {self.stride}."
+            )
         if any(n == 0 for n in self.size):
             return np.zeros(self.size, array.dtype)
+        # Bounded by the bytes present, before anything is allocated: a
+        # state dict's tensor never has more elements than its storage
+        # (a crafted stride-0 view of size 1e6 x 1e6 over one element
+        # would otherwise allocate terabytes).
+        elements = 1
+        for n in self.size:
+            elements *= n  # Python ints: no overflow
+        if elements > array.size:
+            raise TorchPickleError(
+                f"{source}: a tensor of shape {self.size} (stride "
+                f"{self.stride}) has {elements} elements, more than its "
+                f"storage {self.storage.key!r} holds ({array.size}): the "
+                "file is corrupt or crafted."
+            )
         last = self.offset + sum(
             (n - 1) * s for n, s in zip(self.size, self.stride)
         )
@@ -229,6 +255,14 @@ def _check_state_dict(state, source):
             )
 
 
+def _remaining_bytes(file):
+    """Bytes left in a seekable file after its current position."""
+    position = file.tell()
+    end = file.seek(0, os.SEEK_END)
+    file.seek(position)
+    return end - position
+
+
 def _read_legacy(file, source):
     storages = {}
 
@@ -281,8 +315,18 @@ def _read_legacy(file, source):
         dtype = storage.storage_type.dtype
         if not little_endian:
             dtype = dtype.newbyteorder(">")
+        # Bounded by the bytes the file still holds before reading (a
+        # crafted count of 2**62 would otherwise overflow or exhaust
+        # memory).
+        left = _remaining_bytes(file)
+        if numel < 0 or numel * dtype.itemsize > left:
+            raise TorchPickleError(
+                f"{source}: storage {key!r} claims {numel} elements of "
+                f"{dtype.itemsize} bytes, more than the {left} bytes left "
+                "in the file: it is truncated or corrupt."
+            )
         data = file.read(numel * dtype.itemsize)
-        if numel < 0 or len(data) != numel * dtype.itemsize:
+        if len(data) != numel * dtype.itemsize:
             raise TorchPickleError(
                 f"{source}: storage {key!r} should hold {numel} elements of "
                 f"{dtype.itemsize} bytes; the file is truncated."
@@ -333,6 +377,13 @@ def _read_zip(path, source):
             dtype = storage.storage_type.dtype
             if not little_endian:
                 dtype = dtype.newbyteorder(">")
+            info = archive.getinfo(member)
+            if storage.numel < 0 or info.file_size > os.path.getsize(path):
+                raise TorchPickleError(
+                    f"{source}: {member} claims {info.file_size} bytes "
+                    f"(storage {key!r}: {storage.numel} elements), more "
+                    "than the file holds: it is corrupt or crafted."
+                )
             raw = archive.read(member)
             if len(raw) < storage.numel * dtype.itemsize:
                 raise TorchPickleError(
@@ -390,5 +441,5 @@ def load_torch_state_dict(path):
         array = tensor.materialize(path)
         if tensor.storage_type_name() == "BFloat16Storage":
             array = (array.astype(np.uint32) << 16).view(np.float32)
-        arrays[str(name)] = array
+        arrays[str(name)] = check_finite(array, path, str(name))
     return arrays

@@ -7,11 +7,11 @@ from keras_elmo.export.tflite import QUANTIZATIONS
 from keras_elmo.export.tflite import export_tflite
 from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 from keras_elmo.models.elmo import ELMo
-from keras_elmo.presets.builtin_presets import BUILTIN_PRESETS
-from keras_elmo.presets.builtin_presets import package_preset_dir
 from keras_elmo.presets.preset_archive import archive_suffix
 from keras_elmo.presets.preset_directory import local_preset_path
-from keras_elmo.presets.preset_handles import cache_dir
+from keras_elmo.presets.read_only_paths import is_read_only
+from keras_elmo.presets.read_only_paths import read_only_roots
+from keras_elmo.utils.output_paths import check_output_path
 
 FORMATS = ("saved_model", "tflite")
 
@@ -21,17 +21,7 @@ def _is_read_only_preset_dir(directory):
     # saved_models/ in a source checkout) and the download cache belong to
     # keras_elmo: an export never writes there (nor into the model
     # directory whose `preset/` is one of them).
-    directory = os.path.realpath(local_preset_path(directory))
-    roots = [os.path.dirname(os.path.dirname(__file__)), cache_dir()]
-    roots += [
-        package_preset_dir(name)
-        for name, entry in BUILTIN_PRESETS.items()
-        if "package" in entry
-    ]
-    return any(
-        directory == root or directory.startswith(root + os.sep)
-        for root in map(os.path.realpath, roots)
-    )
+    return is_read_only(directory) or is_read_only(local_preset_path(directory))
 
 
 def _default_output(format, handle, quantization):
@@ -52,6 +42,14 @@ def _default_output(format, handle, quantization):
         suffix = archive_suffix(name)  # `161.zip` -> saved_models/161
         name = name[: len(name) - len(suffix)] if suffix else name
         base = os.path.join("saved_models", name)
+        if is_read_only(base):
+            # Run from a source checkout, ./saved_models/<name> is the
+            # shipped model's own folder.
+            raise ValueError(
+                f"The default output of {handle}, {base}, is the folder of "
+                "a model shipped with keras_elmo, which is not written to. "
+                "Give the output path (`output`, `--output`)."
+            )
     if format == "saved_model":
         return base
     suffix = f"_{quantization}" if quantization else ""
@@ -142,9 +140,18 @@ def export_from_files(
             "`initial_state='warm'` needs `model` (a preset with a "
             f"warm_state.npz). Received: options_file={options_file!r}"
         )
+    if model is not None and output is None:
+        output = _default_output(format, str(model), quantization)
+    if output is not None:
+        # Checked before the (long) load and conversion.
+        check_output_path(
+            output,
+            inputs=[path for path in (options_file, weight_file) if path],
+            kind="parent" if format == "saved_model" else "file",
+            argument="output",
+            read_only_roots=read_only_roots(),
+        )
     if model is not None:
-        if output is None:  # checked before the (long) load
-            output = _default_output(format, str(model), quantization)
         embedder = ELMoEmbedder.from_preset(model, initial_state=initial_state)
         elmo, layer_mix = embedder.model, embedder.layer_mix
         text_tokenizer = embedder.text_tokenizer

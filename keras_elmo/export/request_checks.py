@@ -185,3 +185,102 @@ def check_character_ids(char_ids, num_characters, num_words=0):
         name="check_char_ids_padding",
     )
     return _after([in_range, rows_ok, prefix_ok], char_ids)
+
+
+def check_sequence_lengths(tokens, sequence_len):
+    """`tokens`, failing the request unless `sequence_len` fits it.
+
+    `sequence_len` must give one length per sentence (row) of `tokens`,
+    each in `[0, token columns]`: a shorter `sequence_len` would silently
+    drop sentences, and a longer one would fail deep in the graph.
+
+    Args:
+        tokens: `tf.string` tensor `[batch, tokens]`.
+        sequence_len: int32 tensor `[batch]`.
+
+    Returns:
+        `tokens`, computed after the checks.
+
+    Example:
+
+    ```python
+    tokens = check_sequence_lengths(tokens, sequence_len)
+    ```
+    """
+    shape = tf.shape(tokens)  # (2,)
+    lengths = tf.size(sequence_len)
+    batch = tf.debugging.Assert(
+        tf.equal(lengths, shape[0]),
+        [
+            "sequence_len must have one entry per sentence (row) of tokens. "
+            "Received [sentences, sequence_len entries]:",
+            shape[0],
+            lengths,
+        ],
+        name="check_sequence_len_batch",
+    )
+    lowest = tf.reduce_min(tf.concat([sequence_len, [0]], 0))
+    highest = tf.reduce_max(tf.concat([sequence_len, [0]], 0))
+    in_range = tf.debugging.Assert(
+        tf.logical_and(lowest >= 0, highest <= shape[1]),
+        [
+            "sequence_len must lie in [0, the number of token columns]. "
+            "Received min, max, token columns:",
+            lowest,
+            highest,
+            shape[1],
+        ],
+        name="check_sequence_len_range",
+    )
+    return _after([batch, in_range], tokens)
+
+
+def check_sentence_markers(char_ids, markers):
+    """`char_ids`, failing the request unless each sentence has its markers.
+
+    `keras_elmo.batch_to_char_ids` starts every sentence with the `<S>`
+    row and ends it with the `</S>` row; the model drops the first and last
+    real rows as those markers, so ids without them would lose two real
+    tokens without an error. A sentence of only zero rows (padding) is
+    allowed: it has no tokens.
+
+    Args:
+        char_ids: int32 tensor `[batch, tokens, ids]`, after
+            `check_character_ids` (real rows first, then zero rows).
+        markers: int32 tensor `[2, ids]`: the `<S>` and `</S>` rows, as the
+            model's character tokenizer makes them.
+
+    Returns:
+        `char_ids`, computed after the check.
+
+    Example:
+
+    ```python
+    char_ids = check_sentence_markers(char_ids, markers)
+    ```
+    """
+    present = tf.reduce_any(char_ids > 0, axis=-1)  # (b, t)
+    count = tf.reduce_sum(tf.cast(present, tf.int32), axis=1)  # (b,)
+    empty = tf.equal(count, 0)  # (b,)
+    width = tf.shape(char_ids)[1]
+    # Width 0 has no rows to gather: pad one zero row to gather from.
+    padded = tf.pad(char_ids, [[0, 0], [0, 1], [0, 0]])  # (b, t + 1, ids)
+    first = padded[:, 0]  # (b, ids)
+    last_index = tf.minimum(tf.maximum(count - 1, 0), width)  # (b,)
+    last = tf.gather(padded, last_index, axis=1, batch_dims=1)  # (b, ids)
+    has_markers = tf.logical_and(
+        tf.reduce_all(tf.equal(first, markers[0]), axis=-1),
+        tf.reduce_all(tf.equal(last, markers[1]), axis=-1),
+    )  # (b,)
+    sentence_ok = tf.logical_or(empty, tf.logical_and(count >= 2, has_markers))
+    check = tf.debugging.Assert(
+        tf.reduce_all(sentence_ok),
+        [
+            "char_ids: each sentence must start with the <S> row and end "
+            "with the </S> row (as keras_elmo.batch_to_char_ids makes "
+            "them). Sentences without them:",
+            tf.where(tf.logical_not(sentence_ok))[:, 0],
+        ],
+        name="check_char_ids_markers",
+    )
+    return _after([check], char_ids)

@@ -10,6 +10,8 @@ from keras_elmo.export.request_checks import DEFAULT_MAX_TOKENS_PER_REQUEST
 from keras_elmo.export.request_checks import check_character_ids
 from keras_elmo.export.request_checks import check_limit
 from keras_elmo.export.request_checks import check_request_size
+from keras_elmo.export.request_checks import check_sentence_markers
+from keras_elmo.export.request_checks import check_sequence_lengths
 from keras_elmo.export.request_checks import check_string_lengths
 from keras_elmo.export.serving_outputs import export_parts
 from keras_elmo.export.serving_outputs import output_keys
@@ -171,6 +173,7 @@ def signature_functions(
         return run_model(char_ids)
 
     def tokens(tokens, sequence_len):
+        tokens = check_sequence_lengths(tokens, sequence_len)
         tokens = check_string_lengths(tokens, max_bytes_per_string, "token")
         char_ids = char_tokenizer(
             tokens, sequence_length=sequence_len
@@ -185,6 +188,10 @@ def signature_functions(
             model.char_cnn.num_characters,
             model.char_cnn.word_vocabulary_size,
         )
+        # The marker rows, as the tokenizer makes them for an empty
+        # sentence: `[<S>, </S>]`.
+        markers = char_tokenizer(tf.ragged.constant([[]], tf.string))[0]
+        char_ids = check_sentence_markers(char_ids, tf.cast(markers, tf.int32))
         return run_model(char_ids)
 
     specs = {
@@ -312,12 +319,13 @@ def export_saved_model(
     - `serving_default`: `sentences`, 1-D `tf.string` of raw sentences,
       split into tokens in the graph (by `tokenizer`).
     - `tokens`: `tokens` `[batch, tokens]` `tf.string` padded with `""`, and
-      `sequence_len` int32 `[batch]`, the number of tokens of each row.
+      `sequence_len` int32 `[batch]`, the number of tokens of each row
+      (checked in the graph: one entry per row, each in `[0, tokens]`).
     - `char_ids`: `char_ids` int32 `[batch, tokens + 2, ids_per_token]`
       with sentence markers, as `keras_elmo.batch_to_char_ids` (or the
       model's `character_tokenizer`) makes. Ids are checked in the graph
-      (range, token rows, padding last; see
-      `keras_elmo.export.request_checks.check_character_ids`).
+      (range, token rows, padding last, the `<S>` / `</S>` marker rows; see
+      `keras_elmo.export.request_checks`).
 
     Every signature rejects a request over the size limits with
     `INVALID_ARGUMENT` before the biLM runs.

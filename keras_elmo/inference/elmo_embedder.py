@@ -20,6 +20,7 @@ from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_loader import get_preset_loader
 from keras_elmo.utils.atomic import atomic_path
 from keras_elmo.utils.backend import default_jit_compile
+from keras_elmo.utils.text_lines import check_sentence_length
 from keras_elmo.utils.validation import check_positive_int
 
 OUTPUTS = ("all", "top", "average", "elmo")
@@ -87,7 +88,14 @@ def _tokens(sentence, index, text_tokenizer):
     if isinstance(sentence, (str, bytes)):
         if text_tokenizer is not None:
             if isinstance(sentence, bytes):
-                sentence = sentence.decode("utf-8")
+                try:
+                    sentence = sentence.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    raise ValueError(
+                        f"Sentence {index} is not valid UTF-8 (byte "
+                        f"{sentence[error.start]:#04x} at byte offset "
+                        f"{error.start}). Received: {sentence!r:.80}"
+                    ) from None
             return text_tokenizer.tokenize(sentence)
         # ASCII whitespace only, as the served graph and training data.
         return split_on_whitespace(sentence)
@@ -497,7 +505,9 @@ class ELMoEmbedder:
         Args:
             input_file: str. UTF-8 text, one sentence a line, tokenized
                 as `tokenize` says (a byte-order mark at the start of the
-                file is skipped). Invalid UTF-8 is an error naming the line.
+                file is skipped). Invalid UTF-8, or a sentence of more than
+                `keras_elmo.utils.text_lines.MAX_TOKENS_PER_SENTENCE`
+                tokens, is an error naming the line.
             output_file: str. Destination hdf5 file; not the input file.
             output: see `embed_sentences`. Defaults to `"all"`.
             chunk_size: int. Lines sorted and embedded together; positive.
@@ -517,6 +527,7 @@ class ELMoEmbedder:
                 f"`output` must be one of {OUTPUTS}. Received: {output!r}"
             )
         _check_file_paths(input_file, output_file)
+        text_tokenizer = self._tokenizer_for(tokenize)
         sentence_to_index = {}
         count = 0
         bar = tqdm.tqdm(disable=not progress, unit="sentence")
@@ -528,9 +539,15 @@ class ELMoEmbedder:
                 ]
                 if not chunk:
                     break
-                vectors = self.embed_sentences(
-                    chunk, output=output, tokenize=tokenize
-                )
+                token_lists = [
+                    _tokens(text, count + offset, text_tokenizer)
+                    for offset, text in enumerate(chunk)
+                ]
+                for offset, tokens in enumerate(token_lists):
+                    check_sentence_length(
+                        len(tokens), input_file, count + offset + 1
+                    )
+                vectors = self.embed_sentences(token_lists, output=output)
                 for offset, (text, array) in enumerate(zip(chunk, vectors)):
                     out.create_dataset(str(count + offset), data=array)
                     sentence_to_index[text] = str(count + offset)

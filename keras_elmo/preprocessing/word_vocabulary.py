@@ -5,8 +5,11 @@ character ids and need no vocabulary. Pure Python (no TensorFlow).
 
 Tokens are handled as bytes, split on ASCII whitespace exactly as
 `tf.strings.split` does in `keras_elmo.training.data`, and decoded with
-`errors="surrogateescape"`, so that a non-UTF-8 token survives the round
-trip corpus -> vocabulary file -> lookup table byte for byte.
+`errors="surrogateescape"`, so that a non-UTF-8 token of a vocabulary
+file survives the round trip vocabulary file -> lookup table byte for byte.
+Text files (`build_vocabulary`, `iter_sentences`) must be UTF-8 with at most
+`MAX_TOKENS_PER_SENTENCE` tokens a line: a line that is not is refused,
+naming its file and line (see `keras_elmo.utils.text_lines`).
 """
 
 import collections
@@ -18,6 +21,8 @@ from keras_elmo.preprocessing.elmo_characters import BOS_TOKEN
 from keras_elmo.preprocessing.elmo_characters import EOS_TOKEN
 from keras_elmo.utils.atomic import atomic_path
 from keras_elmo.utils.files import list_files
+from keras_elmo.utils.text_lines import check_sentence_length
+from keras_elmo.utils.text_lines import decode_line
 
 UNK_TOKEN = "<UNK>"
 SPECIAL_TOKENS = (BOS_TOKEN, EOS_TOKEN, UNK_TOKEN)
@@ -26,6 +31,13 @@ _MAX_TERM_ID_LINE = "!!!MAXTERMID"
 _ENCODING = "utf-8"
 _ERRORS = "surrogateescape"
 _PROGRESS_EVERY_LINES = 10_000
+
+
+def _check_line(line, tokens, path, line_number):
+    # Text, not bytes of another encoding, and a bounded sentence: see
+    # keras_elmo.utils.text_lines.
+    decode_line(line, path, line_number)
+    check_sentence_length(len(tokens), path, line_number)
 
 
 def build_vocabulary(
@@ -98,7 +110,9 @@ def build_vocabulary(
                 for line_number, line in enumerate(f, start=1):
                     # bytes.split() splits on ASCII whitespace, exactly as
                     # tf.strings.split does.
-                    counts.update(line.split())
+                    tokens = line.split()
+                    _check_line(line, tokens, path, line_number)
+                    counts.update(tokens)
                     if bar is not None:
                         pending_bytes += len(line)
                         if line_number % _PROGRESS_EVERY_LINES == 0:
@@ -151,10 +165,35 @@ def iter_sentences(files):
     """
     for path in list_files(files):
         with open(path, "rb") as f:
-            for line in f:
+            for line_number, line in enumerate(f, start=1):
                 tokens = line.split()
+                _check_line(line, tokens, path, line_number)
                 if tokens:
                     yield [token.decode(_ENCODING, _ERRORS) for token in tokens]
+
+
+def check_text_files(files):
+    """Check that text files are UTF-8 with bounded lines, naming a bad one.
+
+    Streams the files (nothing is kept). Use it before a long job that
+    reads them later (training).
+
+    Args:
+        files: str or path-like, or a list of them (see
+            `keras_elmo.utils.files.list_files`).
+
+    Raises:
+        ValueError: naming the file and line that is not UTF-8 or has more
+            than `MAX_TOKENS_PER_SENTENCE` tokens.
+
+    Example:
+
+    >>> check_text_files("corpus/*.txt")
+    """
+    for path in list_files(files):
+        with open(path, "rb") as f:
+            for line_number, line in enumerate(f, start=1):
+                _check_line(line, line.split(), path, line_number)
 
 
 def save_vocabulary(vocabulary, path):

@@ -19,13 +19,16 @@ directory is written atomically.
 import json
 import os
 
+import h5py
 import keras
 
 from keras_elmo.preprocessing.vocabulary_character_tokenizer import (
     VocabularyCharacterTokenizer,
 )
 from keras_elmo.presets.preset_directory import METADATA_FILE
+from keras_elmo.presets.preset_directory import check_replaceable
 from keras_elmo.utils.atomic import atomic_path
+from keras_elmo.utils.validation import check_finite
 
 CONFIG_FILE = "config.json"
 KERAS_WEIGHTS_FILE = "model.weights.h5"
@@ -51,8 +54,8 @@ def is_keras_preset(path):
 def write_keras_preset(directory, model, tokenizer=None, metadata=None):
     """Write a model (and its tokenizer) as a preset directory, atomically.
 
-    An existing directory is replaced only if it is empty or itself a
-    keras_elmo preset (either layout).
+    An existing directory is replaced only if it is empty or a keras_elmo
+    preset (either layout) holding nothing else (see `check_replaceable`).
 
     Args:
         directory: str. The preset directory.
@@ -66,16 +69,7 @@ def write_keras_preset(directory, model, tokenizer=None, metadata=None):
     >>> write_keras_preset("elmo_korean", model, tokenizer)
     """
     directory = os.path.abspath(os.fspath(directory))
-    if (
-        os.path.exists(directory)
-        and not (os.path.isdir(directory) and not os.listdir(directory))
-        and not is_keras_preset(directory)
-        and not os.path.isfile(os.path.join(directory, "options.json"))
-    ):
-        raise FileExistsError(
-            f"{directory} exists and is not a keras_elmo preset; refusing "
-            "to replace it."
-        )
+    check_replaceable(directory)
     with atomic_path(directory, directory=True) as tmp:
         with open(os.path.join(tmp, CONFIG_FILE), "w", encoding="utf-8") as f:
             json.dump(keras.saving.serialize_keras_object(model), f)
@@ -121,7 +115,26 @@ def read_keras_preset(directory):
             raise ValueError(f"{path} is not valid JSON: {error}") from None
     if not isinstance(serialized, dict) or "config" not in serialized:
         raise ValueError(f"{path} holds no serialised model config.")
-    return serialized["config"], os.path.join(directory, KERAS_WEIGHTS_FILE)
+    weights = os.path.join(directory, KERAS_WEIGHTS_FILE)
+    _check_finite_weights(weights)
+    return serialized["config"], weights
+
+
+def _check_finite_weights(path):
+    # A NaN weight would load and make every output NaN: refused here, as
+    # in `load_bilm_weights`, naming the file and dataset.
+    def check(name, item):
+        if isinstance(item, h5py.Dataset):
+            check_finite(item[...], path, name)
+        # None: `visititems` goes on to the next item.
+
+    try:
+        with h5py.File(path, "r") as f:
+            f.visititems(check)
+    except OSError as error:
+        raise ValueError(
+            f"{path} is not a readable hdf5 file ({error})."
+        ) from None
 
 
 def read_preset_tokenizer(directory):

@@ -41,6 +41,7 @@ from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
 from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.preprocessing.word_vocabulary import save_vocabulary
 from keras_elmo.utils.atomic import atomic_path
+from keras_elmo.utils.validation import check_finite
 
 OPTIONS_FILE = "options.json"
 WEIGHTS_FILE = "weights.hdf5"
@@ -139,7 +140,13 @@ class PresetDirectory:
         metadata = dict(self._metadata)
         path = self.file(METADATA_FILE, required=False)
         if path is not None:
-            metadata.update(_read_json(path))
+            values = _read_json(path)
+            if not isinstance(values, dict):
+                raise ValueError(
+                    f"{path} must hold a JSON object (names to values); it "
+                    f"holds a {type(values).__name__}."
+                )
+            metadata.update(values)
         return metadata
 
     def layer_mix(self):
@@ -162,6 +169,8 @@ class PresetDirectory:
                 f"'scalar_weights' in {path} must be a list of numbers. "
                 f"Received shape: {scalars.shape}"
             )
+        check_finite(scalars, path, "scalar_weights")
+        check_finite(gamma, path, "gamma")
         return scalars, gamma
 
     def text_tokenizer(self):
@@ -236,6 +245,52 @@ def check_preset_directory(path, handle=None):
         )
 
 
+# The files of the keras-hub layout (`keras_preset.py`), for
+# `check_replaceable`: a preset of either layout may replace the other.
+KERAS_LAYOUT_FILES = ("config.json", "model.weights.h5", "tokenizer.json")
+
+
+def check_replaceable(directory):
+    """Raise unless `directory` may be replaced by a new preset.
+
+    An existing directory is replaced as a whole only when keras_elmo wrote
+    it: empty, or holding a preset (`options.json` and `weights.hdf5`, or
+    a keras-layout `metadata.json`) and nothing but preset files. Anything
+    else (a training run, the user's own files beside a preset, TF Serving
+    versions) would be lost, so it is refused.
+
+    Args:
+        directory: str or path-like.
+
+    Raises:
+        FileExistsError: naming the directory and what it holds.
+        NotADirectoryError: `directory` is a file.
+
+    Example:
+
+    >>> check_replaceable("my_elmo")  # a preset, or absent: no error
+    """
+    directory = os.fspath(directory)
+    if not os.path.lexists(directory):
+        return
+    if not os.path.isdir(directory):
+        raise NotADirectoryError(
+            f"{directory} exists and is not a directory; a preset is one."
+        )
+    names = {name for name in os.listdir(directory) if not name.startswith(".")}
+    known = {*REQUIRED_FILES, VOCABULARY_FILE, *OPTIONAL_FILES}
+    known.update(KERAS_LAYOUT_FILES)
+    is_preset = set(REQUIRED_FILES) <= names or METADATA_FILE in names
+    foreign = sorted(names - known)
+    if names and (foreign or not is_preset):
+        shown = ", ".join(foreign[:5] or sorted(names)[:5])
+        raise FileExistsError(
+            f"{directory} exists and is not a preset written by keras_elmo "
+            f"(it holds {shown}); writing a preset there would replace it "
+            "as a whole. Give a new or empty directory."
+        )
+
+
 class PresetWriter:
     """The files of a preset directory being written (see `write_preset`).
 
@@ -286,7 +341,9 @@ def write_preset(directory):
 
     The files go to a temporary directory next to `directory`, which
     replaces `directory` only when the block ends without error: readers
-    see the old preset or the complete new one, never a mix.
+    see the old preset or the complete new one, never a mix. An existing
+    `directory` is replaced only if keras_elmo wrote it (see
+    `check_replaceable`).
 
     Args:
         directory: str or path-like. The preset directory to (re)write.
@@ -302,6 +359,7 @@ def write_preset(directory):
     ```
     """
     directory = os.fspath(directory)
+    check_replaceable(directory)
     with atomic_path(directory, directory=True) as tmp:
         os.makedirs(tmp, exist_ok=True)
         yield PresetWriter(tmp)

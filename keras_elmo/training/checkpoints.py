@@ -7,7 +7,6 @@ These checkpoints list the model weights and the optimizer variables by
 path instead; restoring checks that every one of them was found.
 """
 
-import json
 import os
 import re
 
@@ -18,6 +17,7 @@ from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo_language_model import ELMoLanguageModel
 from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.presets.preset_directory import VOCABULARY_FILE
+from keras_elmo.training.training_config import read_run_record
 
 # `adagrad_3/iteration` -> `adagrad/iteration`: Keras numbers the names of
 # optimizers made in the same process.
@@ -87,6 +87,21 @@ class _LegacyOptimizer(tf.Module):
         ]
 
 
+def _check_readable(path):
+    # A damaged index or data file (a full disk, a copy cut short) gives a
+    # raw TensorFlow trace ("file is too short to be an sstable"); say
+    # which checkpoint, in one line.
+    try:
+        tf.train.load_checkpoint(path).get_variable_to_shape_map()
+    except (tf.errors.OpError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error) else ""
+        raise ValueError(
+            f"Cannot read the checkpoint {path} ({reason}); it is damaged. "
+            "Delete it (its .index and .data-* files) so the run resumes "
+            "from the one before, or start in a new output directory."
+        ) from None
+
+
 def restore_training_checkpoint(model, path, include_optimizer=True):
     """Restore a checkpoint of `training_checkpoint` (or an older one).
 
@@ -107,6 +122,7 @@ def restore_training_checkpoint(model, path, include_optimizer=True):
     ```
     """
     checkpoint = training_checkpoint(model, include_optimizer)
+    _check_readable(path)
     try:
         status = checkpoint.restore(path)
         status.assert_existing_objects_matched()
@@ -161,8 +177,7 @@ def export_checkpoint(run_dir, destination):
         raise FileNotFoundError(
             f"{run_dir} is not a training run: {config_path} is missing."
         )
-    with open(config_path, encoding="utf-8") as f:
-        config = json.load(f)
+    config = read_run_record(config_path)
     latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
     if latest is None:
         raise FileNotFoundError(f"{run_dir}/checkpoints holds no checkpoint.")

@@ -249,6 +249,8 @@ def evaluate_perplexity(
             model, vocabulary, sentences, max_tokens_per_batch
         )
     else:
+        for _ in iter_sentences(files):
+            pass  # UTF-8 and bounded lines, as in "sentences" mode
         result = _window_perplexity(model_dir, files, batch_size, unroll_steps)
     result["mode"] = mode
     return result

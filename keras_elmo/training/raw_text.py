@@ -11,6 +11,7 @@ Pure Python (no TensorFlow).
 from keras_elmo.preprocessing.text_tokenizer import TextTokenizer
 from keras_elmo.utils.atomic import atomic_path
 from keras_elmo.utils.files import list_files
+from keras_elmo.utils.text_lines import check_sentence_length
 
 
 def _lines(path):
@@ -20,7 +21,7 @@ def _lines(path):
             if number == 1 and line.startswith(b"\xef\xbb\xbf"):
                 line = line[3:]  # a byte-order mark is not text
             try:
-                yield line.decode("utf-8")
+                yield number, line.decode("utf-8")
             except UnicodeDecodeError as error:
                 raise ValueError(
                     f"{path}: line {number} is not valid UTF-8 "
@@ -57,7 +58,9 @@ def tokenize_text_files(
 
     Raises:
         FileNotFoundError: an input is missing.
-        ValueError: an input line is not UTF-8 (file and line named).
+        ValueError: an input line is not UTF-8, or a sentence has more
+            than `keras_elmo.utils.text_lines.MAX_TOKENS_PER_SENTENCE`
+            tokens (file and line named).
 
     Example:
 
@@ -80,13 +83,14 @@ def tokenize_text_files(
     with atomic_path(output_file) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="\n") as out:
             for path in paths:
-                for line in _lines(path):
+                for number, line in _lines(path):
                     counts["lines"] += 1
                     if split_sentences:
                         sentences = tokenizer.split_sentences(line)
                     else:
                         sentences = [tokenizer.tokenize(line)]
                     for tokens in sentences:
+                        check_sentence_length(len(tokens), path, number)
                         if tokens and len(tokens) >= min_tokens:
                             out.write(" ".join(tokens) + "\n")
                             counts["sentences"] += 1

@@ -453,6 +453,38 @@ def run_record(config, options, tokens):
     )
 
 
+def read_run_record(path):
+    """The dict of a run's `training_config.json`, or an error naming it.
+
+    Args:
+        path: str. The file.
+
+    Raises:
+        ValueError: the file is not a JSON object (truncated by a full
+            disk, edited by hand), naming the file and the problem.
+
+    Example:
+
+    >>> read_run_record("runs/en/training_config.json")["vocab_size"]
+    """
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{path} is not valid JSON ({error}); the run's record is "
+            "damaged. Restore it, or start the run in a new output "
+            "directory."
+        ) from None
+    if not isinstance(record, dict):
+        raise ValueError(
+            f"{path} must hold a JSON object; it holds a "
+            f"{type(record).__name__}."
+        )
+    return record
+
+
 def check_resume(path, record):
     """Raise if the run recorded in `path` differs from `record`.
 
@@ -470,8 +502,7 @@ def check_resume(path, record):
     Raises:
         ValueError: naming the first field that differs.
     """
-    with open(path, encoding="utf-8") as f:
-        previous = json.load(f)
+    previous = read_run_record(path)
     keys = list(RESUME_FIELDS)
     if "vocabulary_sha256" not in previous:
         keys[keys.index("vocabulary_sha256")] = "vocab_size"

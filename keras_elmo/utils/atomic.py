@@ -111,6 +111,18 @@ def remove_stale_temporaries(path):
 
 
 @contextlib.contextmanager
+def _naming_the_output(path):
+    # A failure to make the temporary (an unwritable or missing place)
+    # names the output the user gave, not the temporary's name.
+    try:
+        yield
+    except OSError as error:
+        raise type(error)(
+            error.errno, f"cannot write {path}: {error.strerror}"
+        ) from None
+
+
+@contextlib.contextmanager
 def atomic_path(path, directory=False):
     """Yield a temporary path that replaces `path` only on success.
 
@@ -135,26 +147,28 @@ def atomic_path(path, directory=False):
     """
     path = os.path.abspath(os.fspath(path))
     parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
-    remove_stale_temporaries(path)
     prefix = _temp_prefix(path)
-    if directory:
-        tmp = tempfile.mkdtemp(prefix=prefix, dir=parent)
-    else:
-        handle, tmp = tempfile.mkstemp(prefix=prefix, dir=parent)
-        os.close(handle)
+    with _naming_the_output(path):
+        os.makedirs(parent, exist_ok=True)
+        remove_stale_temporaries(path)
+        if directory:
+            tmp = tempfile.mkdtemp(prefix=prefix, dir=parent)
+        else:
+            handle, tmp = tempfile.mkstemp(prefix=prefix, dir=parent)
+            os.close(handle)
     try:
         yield tmp
         normal_permissions(tmp)
-        if directory and os.path.isdir(path):
-            # Directories cannot be replaced in one step: move the old one
-            # aside first so the new one appears whole.
-            old = tempfile.mkdtemp(prefix=prefix + "old-", dir=parent)
-            os.replace(path, os.path.join(old, "previous"))
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        with _naming_the_output(path):
+            if directory and os.path.isdir(path):
+                # Directories cannot be replaced in one step: move the old
+                # one aside first so the new one appears whole.
+                old = tempfile.mkdtemp(prefix=prefix + "old-", dir=parent)
+                os.replace(path, os.path.join(old, "previous"))
+                os.replace(tmp, path)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, path)
     except BaseException:
         _remove(tmp)
         raise
@@ -180,9 +194,10 @@ def temporary_directory_beside(path):
     """
     path = os.path.abspath(os.fspath(path))
     parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
-    remove_stale_temporaries(path)
-    tmp = tempfile.mkdtemp(prefix=_temp_prefix(path), dir=parent)
+    with _naming_the_output(path):
+        os.makedirs(parent, exist_ok=True)
+        remove_stale_temporaries(path)
+        tmp = tempfile.mkdtemp(prefix=_temp_prefix(path), dir=parent)
     try:
         yield tmp
     finally:

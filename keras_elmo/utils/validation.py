@@ -1,6 +1,9 @@
 """Argument checks shared by layers, losses and the data pipeline."""
 
 import numbers
+import os
+
+import numpy as np
 
 
 def check_positive_int(value, name):
@@ -27,3 +30,34 @@ def check_positive_int(value, name):
             f"`{name}` must be a positive int. Received: {name}={value!r}"
         )
     return int(value)
+
+
+def check_finite(array, source, name):
+    """Raise a `ValueError` naming `source` and `name` if `array` has a
+    NaN or an infinity.
+
+    A weight or layer-mix value that is not finite makes every output NaN
+    without an error, so it is refused when it is read.
+
+    Args:
+        array: array-like of numbers.
+        source: str or path-like. The file it was read from.
+        name: str. The dataset or field, e.g. `"RNN_0/.../kernel"`.
+
+    Returns:
+        `array`, unchanged.
+
+    Example:
+
+    >>> check_finite([0.5, 1.0], "layer_mix.json", "gamma")
+    [0.5, 1.0]
+    """
+    values = np.asarray(array)
+    if values.dtype.kind in "fc" and not np.all(np.isfinite(values)):
+        bad = int(values.size - np.count_nonzero(np.isfinite(values)))
+        raise ValueError(
+            f"{os.fspath(source)}: '{name}' holds {bad} non-finite value(s) "
+            "(NaN or infinity); the file is corrupt or was written from a "
+            "diverged model."
+        )
+    return array

@@ -125,3 +125,26 @@ def test_embed_reads_an_elmoformanylangs_directory(model_dir, tmp_path):
     with h5py.File(out, "r") as f:
         for i, vectors in enumerate(expected):
             np.testing.assert_allclose(f[str(i)][...], vectors, atol=1e-6)
+
+
+def test_a_converted_preset_with_a_nan_weight_is_refused(model_dir, tmp_path):
+    """Non-finite weights are refused when loaded, naming file and dataset
+    (issue 21), in the keras-hub layout too."""
+    from keras_elmo.models.elmo import ELMo
+
+    preset = tmp_path / "preset"
+    assert _convert(model_dir, preset) == 0
+    weights = preset / "model.weights.h5"
+    names = []
+    with h5py.File(weights, "r+") as f:
+        f.visititems(
+            lambda name, item: (
+                names.append(name) if isinstance(item, h5py.Dataset) else None
+            )
+        )
+        dataset = f[names[-1]]
+        values = dataset[...]
+        values.flat[0] = np.nan
+        dataset[...] = values
+    with pytest.raises(ValueError, match=rf"'{names[-1]}' holds 1 non-finite"):
+        ELMo.from_preset(str(preset))

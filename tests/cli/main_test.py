@@ -144,3 +144,16 @@ def test_harmless_warning_filter_is_precise(monkeypatch):
     assert all(
         category is UserWarning for category, _ in KNOWN_HARMLESS_WARNINGS
     )
+
+
+def test_verbose_keeps_the_traceback_of_a_user_error(tmp_path, capsys):
+    text = tmp_path / "x.txt"
+    text.write_text("a b\n")
+    argv = ["build-vocab", str(text), "--output", str(text)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    with pytest.raises(ValueError, match="output file is the input"):
+        main(["-v", *argv])
+    with pytest.raises(ValueError, match="output file is the input"):
+        main([*argv, "-v"])

@@ -208,3 +208,22 @@ def test_options_round_trip(tiny, tmp_path):
     model, _, options_file, _ = tiny
     model.save_bilm_hdf5(tmp_path / "w.hdf5", tmp_path / "o.json")
     assert read_options(tmp_path / "o.json") == read_options(options_file)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_weights_are_refused_naming_file_and_dataset(
+    tiny, tmp_path, value
+):
+    """A preset whose LSTM kernel held NaN loaded and gave NaN outputs
+    (issue 21); the model is left unchanged."""
+    model, arrays, options_file, weight_file = tiny
+    key = f"{CELL.format(0, 0)}/W_0"
+    poisoned = arrays[key].copy()
+    poisoned[0, 0] = value
+    broken = tmp_path / "broken.hdf5"
+    _copy_without(weight_file, broken, replace={key: poisoned})
+    before = [w.numpy() for w in model.weights]
+    with pytest.raises(ValueError, match=rf"broken\.hdf5: '{key}' holds 1"):
+        load_bilm_weights(model, broken)
+    for weight, value_before in zip(model.weights, before):
+        np.testing.assert_array_equal(weight.numpy(), value_before)

@@ -176,3 +176,59 @@ def test_reads_both_formats_with_torch_blocked(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("ok")
+
+
+@pytest.mark.parametrize("fmt", sorted(WRITERS))
+def test_a_crafted_broadcast_view_is_refused_before_allocating(tmp_path, fmt):
+    """A 1 KB file, a stride-0 view of 1e6 x 1e6 over one element, once
+    failed allocating 3.64 TiB (issue 21): now bounded by its storage."""
+    storage = writer.Storage("0", np.zeros(1, "float32"))
+    path = tmp_path / "w.pkl"
+    view = writer.Tensor(storage, 0, (10**6, 10**6), (0, 0))
+    WRITERS[fmt](path, {"w": view})
+    assert os.path.getsize(path) < 2048
+    with pytest.raises(TorchPickleError, match="more than its storage"):
+        load_torch_state_dict(path)
+
+
+def _with_storage_count(path, count):
+    # The legacy file ends with the one storage: its int64 element count,
+    # then its elements (4 float32 here).
+    data = path.read_bytes()
+    header = len(data) - 16 - 8
+    path.write_bytes(data[:header] + count.to_bytes(8, "little") + data[-16:])
+
+
+@pytest.mark.parametrize("count", [2**62, 2**40, 5])
+def test_a_crafted_storage_count_is_bounded_by_the_file(tmp_path, count):
+    """2**62 gave OverflowError and 2**40 a bare MemoryError (issue 21)."""
+    path = tmp_path / "w.pkl"
+    writer.write_legacy(path, {"w": np.ones((4,), "float32")})
+    _with_storage_count(path, count)
+    with pytest.raises(TorchPickleError, match="claims") as info:
+        load_torch_state_dict(path)
+    assert str(path) in str(info.value)
+
+
+def test_a_zip_member_larger_than_the_archive_is_refused(tmp_path):
+    path = tmp_path / "w.pkl"
+    writer.write_zip(path, {"w": np.ones((2,), "float32")})
+    bomb = tmp_path / "bomb.pkl"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(bomb, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "archive/data/0":
+                data = data + bytes(10**6)
+                dst.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+            else:
+                dst.writestr(name, data)
+    with pytest.raises(TorchPickleError, match="more than the file holds"):
+        load_torch_state_dict(bomb)
+
+
+@pytest.mark.parametrize("fmt", sorted(WRITERS))
+def test_non_finite_weights_are_refused_naming_the_tensor(tmp_path, fmt):
+    path = tmp_path / "w.pkl"
+    WRITERS[fmt](path, {"lstm.weight": np.array([1.0, np.nan], "float32")})
+    with pytest.raises(ValueError, match=r"'lstm\.weight' holds 1 non-finite"):
+        load_torch_state_dict(path)

@@ -309,6 +309,47 @@ def test_tokens_signature_bad_lengths_raise(loaded, lengths):
         )
 
 
+@pytest.mark.parametrize(
+    "lengths", [[2], [2, 1], [2, 1, 1, 1]], ids=["1of3", "2of3", "4for3"]
+)
+def test_tokens_signature_sequence_len_must_match_the_batch(loaded, lengths):
+    """3 sentences with `sequence_len=[2]` once returned outputs for one
+    (issue 21), and 4 lengths failed in a GatherV2 trace."""
+    tokens = tf.constant([["a", "b"], ["c", ""], ["d", ""]])
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match="one entry per sentence"
+    ):
+        loaded.signatures["tokens"](
+            tokens=tokens, sequence_len=tf.constant(lengths)
+        )
+
+
+def _without_markers(ids):
+    return ids[:, 1:-1]
+
+
+def _width_one(ids):
+    return ids[:, :1]
+
+
+@pytest.mark.parametrize("cut", [_without_markers, _width_one])
+def test_char_ids_signature_requires_sentence_markers(loaded, cut):
+    """Ids without `<S>`/`</S>` were accepted, their two real tokens taken
+    as the markers (issue 21)."""
+    ids = batch_to_char_ids([[b"Hello", b"world"], [b"Hi", b"there"]])
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match="must start with the <S> row"
+    ):
+        loaded.signatures["char_ids"](char_ids=tf.constant(cut(ids)))
+
+
+def test_char_ids_signature_allows_padding_sentences(loaded):
+    ids = batch_to_char_ids([[b"Hello"], []])
+    ids[1] = 0  # a sentence of padding only: no tokens, no markers
+    outputs = loaded.signatures["char_ids"](char_ids=tf.constant(ids))
+    assert outputs["sequence_len"].numpy().tolist() == [1, 0]
+
+
 def test_char_ids_signature_matches_keras(loaded):
     token_lists = [[b"Hello", b"world", b"!"], [b"Hi"], []]
     outputs = loaded.signatures["char_ids"](

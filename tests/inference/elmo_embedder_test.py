@@ -407,3 +407,26 @@ def test_compiled_embedder_pads_to_few_shapes_and_matches_eager(model_dir):
     assert not eager.jit_compile
     for a, b in zip(got, eager.embed_sentences(sentences)):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+# === Bad or extreme input (issue 21) ===
+
+
+def test_invalid_utf8_bytes_name_the_sentence(embedder):
+    """`embed_sentences([b"\\xff\\xfe a"], tokenize=True)` raised a bare
+    UnicodeDecodeError with no sentence index."""
+    with pytest.raises(ValueError, match="Sentence 2 is not valid UTF-8"):
+        embedder.embed_sentences([b"a", "b", b"\xff\xfe a"], tokenize=True)
+
+
+def test_a_sentence_over_the_limit_names_its_line(
+    embedder, good_output, tmp_path
+):
+    from keras_elmo.utils.text_lines import MAX_TOKENS_PER_SENTENCE
+
+    out, content = good_output
+    text = tmp_path / "long.txt"
+    text.write_text("short\n" + "w " * (MAX_TOKENS_PER_SENTENCE + 1) + "\n")
+    with pytest.raises(ValueError, match=r"long\.txt, line 2: 4095 tokens"):
+        embedder.embed_file(text, out, chunk_size=1)
+    assert out.read_bytes() == content

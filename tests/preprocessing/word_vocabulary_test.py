@@ -6,6 +6,7 @@ import os
 import pytest
 
 from keras_elmo.preprocessing.word_vocabulary import build_vocabulary
+from keras_elmo.preprocessing.word_vocabulary import iter_sentences
 from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.preprocessing.word_vocabulary import save_vocabulary
 from keras_elmo.preprocessing.word_vocabulary import validate_vocabulary
@@ -73,14 +74,33 @@ def test_failed_write_leaves_the_old_file(tmp_path):
     assert os.listdir(tmp_path) == ["vocab.txt"]
 
 
-def test_non_utf8_tokens_round_trip_byte_for_byte(tmp_path):
-    corpus = _write(tmp_path / "c.txt", b"caf\xe9 caf\xe9 na\xc3\xafve\n")
+def test_non_utf8_text_is_refused_naming_file_and_line(tmp_path):
+    """Latin-1 or binary text once went into the vocabulary as `caf\\351`
+    (issue 21); `tokenize` and `embed` refused the same files."""
+    corpus = _write(tmp_path / "c.txt", b"ok line\ncaf\xe9 na\xc3\xafve\n")
     output = tmp_path / "vocab.txt"
-    vocabulary = build_vocabulary(corpus, output_path=output)
-    assert len(vocabulary) == 5
-    assert output.read_bytes() == b"<S>\n</S>\n<UNK>\ncaf\xe9\nna\xc3\xafve\n"
-    assert load_vocabulary(output) == vocabulary
-    assert vocabulary[4] == "naïve"
+    with pytest.raises(ValueError, match=r"c\.txt, line 2: not valid UTF-8"):
+        build_vocabulary(corpus, output_path=output)
+    assert not output.exists()
+    with pytest.raises(ValueError, match="line 2"):
+        list(iter_sentences(corpus))
+
+
+def test_non_utf8_vocabulary_file_tokens_round_trip(tmp_path):
+    """A vocabulary file (not text) keeps its bytes: lookup-table ids."""
+    path = _write(tmp_path / "vocab.txt", b"<S>\n</S>\n<UNK>\ncaf\xe9\n")
+    vocabulary = load_vocabulary(path)
+    assert vocabulary[3] == "caf\udce9"
+    save_vocabulary(vocabulary, tmp_path / "copy.txt")
+    assert (tmp_path / "copy.txt").read_bytes() == path.read_bytes()
+
+
+def test_sentence_over_the_token_limit_is_refused(tmp_path):
+    corpus = _write(tmp_path / "c.txt", "a\n" + "w " * 4095 + "\n")
+    with pytest.raises(ValueError, match=r"c\.txt, line 2: 4095 tokens"):
+        build_vocabulary(corpus)
+    _write(tmp_path / "ok.txt", "w " * 4094 + "\n")
+    assert build_vocabulary(tmp_path / "ok.txt") == SPECIALS + ["w"]
 
 
 def test_progress_bar(tmp_path, capsys):

@@ -142,3 +142,46 @@ def test_expected_weight_shapes_equal_the_port_table(config):
     }
     full_config = model.get_config()
     assert expected_weight_shapes(full_config) == from_ports
+
+
+def test_non_finite_layer_mix_is_refused(tmp_path):
+    source = write_tiny_preset(tmp_path / "source", seed=5)
+    (source / "layer_mix.json").write_text(
+        '{"scalar_weights": [0.0, NaN, 0.0], "gamma": [Infinity]}'
+    )
+    with pytest.raises(ValueError, match="'scalar_weights' holds 1 non"):
+        ELMoEmbedding.from_preset(str(source))
+
+
+def test_metadata_must_be_an_object(tmp_path):
+    source = write_tiny_preset(tmp_path / "source", seed=5)
+    (source / "metadata.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="metadata.json must hold a JSON"):
+        resolve_preset(str(source)).metadata()
+
+
+def test_only_a_directory_keras_elmo_wrote_is_replaced(tmp_path):
+    """`export-hdf5 RUN DIR` replaced the user's DIR, and `RUN RUN` the
+    whole training run (issue 21)."""
+    model = ELMo.from_preset(str(write_tiny_preset(tmp_path / "s", seed=5)))
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "notes.txt").write_text("mine")
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "training_config.json").write_text("{}")
+    beside = tmp_path / "beside"
+    model.save_to_preset(str(beside))
+    (beside / "my_notes.txt").write_text("mine")
+    for directory in (user, run, beside):
+        before = sorted(os.listdir(directory))
+        with pytest.raises(FileExistsError, match="not a preset written by"):
+            model.save_to_preset(str(directory))
+        assert sorted(os.listdir(directory)) == before
+    (beside / "my_notes.txt").unlink()
+    model.save_to_preset(str(beside))  # its own preset: replaced
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    model.save_to_preset(str(empty))
+    with pytest.raises(NotADirectoryError):
+        preset_directory.check_replaceable(beside / "weights.hdf5")

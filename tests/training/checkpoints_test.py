@@ -182,3 +182,27 @@ class ExportErrorsTest(TestCase):
             json.dump({}, f)
         with self.assertRaisesRegex(FileNotFoundError, "no checkpoint"):
             export_checkpoint(self.get_temp_dir(), self.get_temp_dir())
+
+
+def test_a_damaged_checkpoint_is_one_line_naming_it(tmp_path):
+    """A corrupt index gave a raw TensorFlow trace ("file is too short to be
+    an sstable") on resume (issue 21)."""
+    import keras
+    import tensorflow as tf
+
+    from keras_elmo.training.checkpoints import restore_training_checkpoint
+    from keras_elmo.training.checkpoints import training_checkpoint
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    prefix = training_checkpoint(model, include_optimizer=False).save(
+        str(tmp_path / "ckpt")
+    )
+    restore_training_checkpoint(model, prefix, include_optimizer=False)
+    index = prefix + ".index"
+    with open(index, "r+b") as f:
+        f.truncate(10)
+    with pytest.raises(ValueError, match="Cannot read the checkpoint") as info:
+        restore_training_checkpoint(model, prefix, include_optimizer=False)
+    assert prefix in str(info.value)
+    assert "\n" not in str(info.value)
+    assert tf.train.latest_checkpoint(str(tmp_path)) == prefix

@@ -49,3 +49,15 @@ def test_bad_input_names_file_and_line_and_writes_nothing(tmp_path):
     with pytest.raises(TypeError, match="TextTokenizer"):
         tokenize_text_files(str(raw), str(out), tokenizer="NFC")
     assert list(tmp_path.iterdir()) == [raw]
+
+
+@pytest.mark.parametrize("split_sentences", [False, True])
+def test_a_sentence_over_the_limit_names_its_line(tmp_path, split_sentences):
+    from keras_elmo.utils.text_lines import MAX_TOKENS_PER_SENTENCE
+
+    raw = tmp_path / "raw.txt"
+    raw.write_text("Fine.\n" + "w " * (MAX_TOKENS_PER_SENTENCE + 1) + "\n")
+    output = tmp_path / "out.txt"
+    with pytest.raises(ValueError, match=r"raw\.txt, line 2: 4095 tokens"):
+        tokenize_text_files(raw, output, split_sentences=split_sentences)
+    assert not output.exists()

@@ -10,6 +10,7 @@ from keras_elmo.training.optimizers import make_optimizer
 from keras_elmo.training.training_config import RECIPES
 from keras_elmo.training.training_config import TrainingConfig
 from keras_elmo.training.training_config import check_resume
+from keras_elmo.training.training_config import read_run_record
 from keras_elmo.training.training_config import recipe
 from keras_elmo.training.training_config import run_record
 from keras_elmo.training.training_config import vocabulary_sha256
@@ -205,3 +206,23 @@ def test_resume_checks(tmp_path):
         path,
         run_record(config.replace(batch_size=64), {"lstm": {"dim": 8}}, TOKENS),
     )
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{\n  "options": {\n    "ch', "is not valid JSON"),
+        ("[1, 2]", "must hold a JSON object"),
+    ],
+)
+def test_a_damaged_run_record_names_the_file(tmp_path, text, message):
+    """A truncated training_config.json gave "Unterminated string starting
+    at: line 4 column 5", with no file named (issue 21)."""
+    path = os.path.join(tmp_path, "training_config.json")
+    with open(path, "w") as f:
+        f.write(text)
+    record = run_record(recipe("adam", **DATA), {"lstm": {}}, TOKENS)
+    with pytest.raises(ValueError, match=f"training_config.json {message}"):
+        check_resume(path, record)
+    with pytest.raises(ValueError, match=message):
+        read_run_record(path)

@@ -105,3 +105,18 @@ def test_unused_temporary_directory_is_removed(tmp_path):
             raise ValueError("export failed")
     assert not os.path.exists(tmp)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_failure_to_write_names_the_output(tmp_path, monkeypatch):
+    """An unwritable place named the temporary file (issue 21)."""
+    import tempfile
+
+    def refuse(prefix, dir):
+        raise PermissionError(13, "Permission denied", f"{dir}/{prefix}x")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    output = tmp_path / "out.hdf5"
+    with pytest.raises(PermissionError) as info:
+        with atomic_path(output):
+            pass
+    assert str(output) in str(info.value) and ".tmp-" not in str(info.value)
