@@ -10,7 +10,9 @@ per page. A block whose line right before the opening fence is
     > Not run in CI: <reason>.
 
 is not run; the reason is reported as a pytest skip. A block that takes
-more than `LONG_BLOCK_SECONDS` (120 s) is marked
+more than `LONG_BLOCK_SECONDS` (120 CPU-seconds: its own and its child
+processes' CPU time, which other jobs on a shared machine do not inflate
+as they do wall time) is marked
 
     > Long: <what takes the time>.
 
@@ -35,6 +37,7 @@ import dataclasses
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -230,6 +233,15 @@ def check_syntax(block):
         raise SyntaxError(f"{block.where}: {result.stderr.strip()}")
 
 
+def _cpu_seconds():
+    """User + system CPU time of this process and its waited-for children."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
 def _announce(block):
     for stream in (sys.stdout, sys.stderr):
         print(f"{BLOCK_MARKER} {block.line}", file=stream, flush=True)
@@ -240,9 +252,11 @@ def run_page(repo_root, page):
 
     Returns:
         A list of dicts `{"line", "language", "status", "reason",
-        "seconds"}` where status is `"ok"`, `"skipped"` or `"failed"` and
-        seconds the block's wall time; the first failure ends the run
-        (later blocks build on earlier ones).
+        "seconds", "cpu_seconds"}` where status is `"ok"`, `"skipped"` or
+        `"failed"`, seconds the block's wall time and cpu_seconds the CPU
+        time of this process and its finished children during the block;
+        the first failure ends the run (later blocks build on earlier
+        ones).
     """
     namespace = {"__name__": "__main__"}
     results = []
@@ -254,7 +268,7 @@ def run_page(repo_root, page):
             )
             continue
         _announce(block)
-        start = time.monotonic()
+        start, cpu_start = time.monotonic(), _cpu_seconds()
         if block.language == "python":
             try:
                 exec(compile(block.code, block.where, "exec"), namespace)
@@ -273,6 +287,7 @@ def run_page(repo_root, page):
                 status="failed" if error else "ok",
                 reason=error,
                 seconds=round(time.monotonic() - start, 1),
+                cpu_seconds=round(_cpu_seconds() - cpu_start, 1),
             )
         )
         if error:
