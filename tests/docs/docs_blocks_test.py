@@ -112,6 +112,20 @@ def slow_unmarked_blocks(page, results):
     ]
 
 
+def test_slow_unmarked_blocks_are_named():
+    page = "docs/korean.md"
+    blocks = read_blocks(REPO_ROOT, page)
+    long_line = next(b.line for b in blocks if b.long_reason)
+    results = [
+        {"line": long_line, "cpu_seconds": 500.0},
+        {"line": 1, "cpu_seconds": LONG_BLOCK_SECONDS + 1.0},
+        {"line": 2, "cpu_seconds": 5.0},
+    ]
+    assert slow_unmarked_blocks(page, results) == [
+        "docs/korean.md:1 (121 CPU-s)"
+    ]
+
+
 def test_every_fence_names_its_language():
     bare = [
         where
