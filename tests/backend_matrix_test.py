@@ -100,4 +100,5 @@ def test_smoke_under_jax_and_torch():
 
 @pytest.mark.large
 def test_layer_model_and_parity_tests_pass_under_jax_and_torch():
-    run_matrix(BACKEND_TEST_FILES)
+    # Every test of the files, the large ones (task-model fits) included.
+    run_matrix(BACKEND_TEST_FILES, ("--run-large",))
