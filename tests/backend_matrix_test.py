@@ -36,14 +36,21 @@ BACKEND_TEST_FILES = (
 )
 
 
+# The quick suite's smoke test (README's test command): one layer and
+# ELMo against the NumPy oracle.
+SMOKE_TEST_FILES = ("tests/layers/highway_test.py", "tests/models/elmo_test.py")
+SMOKE_SELECTION = ("-k", "highway or numpy_oracle")
+SMOKE_MIN_PASSED = 5
+
 BACKENDS = ("jax", "torch")
 
 
-def start_suite(backend, files=BACKEND_TEST_FILES):
+def start_suite(backend, files=BACKEND_TEST_FILES, options=()):
     """Start `files` under `backend` in a subprocess (`subprocess.Popen`)."""
     env = {**os.environ, "KERAS_BACKEND": backend}
     return subprocess.Popen(
         [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"]
+        + list(options)
         + list(files),
         cwd=REPO_ROOT,
         env=env,
@@ -53,18 +60,18 @@ def start_suite(backend, files=BACKEND_TEST_FILES):
     )
 
 
-def check_suite_output(backend, returncode, output):
+def check_suite_output(backend, returncode, output, min_passed=60):
     assert returncode == 0, f"KERAS_BACKEND={backend}\n{output[-6000:]}"
     passed = re.search(r"(\d+) passed", output)
-    assert passed and int(passed.group(1)) >= 60, output[-3000:]
+    assert passed and int(passed.group(1)) >= min_passed, output[-3000:]
     # Only the TensorFlow-API tests are skipped (plus a missing fixture).
     for line in output.splitlines():
         if line.startswith("SKIPPED"):
             assert "TensorFlow-only" in line or "fixtures" in line, line
 
 
-@pytest.mark.large
-def test_layer_model_and_parity_tests_pass_under_jax_and_torch():
+def run_matrix(files, options=(), min_passed=60):
+    """Run `files` under every backend at once and check each run."""
     if keras.config.backend() != "tensorflow":
         pytest.skip("the matrix is started from the TensorFlow run")
     missing = [b for b in BACKENDS if importlib.util.find_spec(b) is None]
@@ -72,7 +79,7 @@ def test_layer_model_and_parity_tests_pass_under_jax_and_torch():
         pytest.skip(f"{missing} not installed (pip install -e '.[test]')")
     # Both backends at once: each suite is mostly single-threaded, and CI
     # has two cores.
-    suites = {backend: start_suite(backend) for backend in BACKENDS}
+    suites = {b: start_suite(b, files, options) for b in BACKENDS}
     outputs = {}
     try:
         for backend, process in suites.items():
@@ -82,4 +89,16 @@ def test_layer_model_and_parity_tests_pass_under_jax_and_torch():
             if process.poll() is None:
                 process.kill()
     for backend, process in suites.items():
-        check_suite_output(backend, process.returncode, outputs[backend])
+        check_suite_output(
+            backend, process.returncode, outputs[backend], min_passed
+        )
+
+
+def test_smoke_under_jax_and_torch():
+    run_matrix(SMOKE_TEST_FILES, SMOKE_SELECTION, SMOKE_MIN_PASSED)
+
+
+@pytest.mark.large
+def test_layer_model_and_parity_tests_pass_under_jax_and_torch():
+    # Every test of the files, the large ones (task-model fits) included.
+    run_matrix(BACKEND_TEST_FILES, ("--run-large",))

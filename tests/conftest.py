@@ -9,8 +9,32 @@ from tests.test_case import require_shared_fixtures
 __all__ = ["SHARED_FIXTURES", "require_shared_fixtures"]
 
 
+RUN_LARGE = "--run-large"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        RUN_LARGE,
+        action="store_true",
+        help="also run the tests marked `large` (slow end-to-end runs; "
+        "plain `python -m pytest` leaves them out, CI runs them: .ci/run)",
+    )
+
+
+def pytest_report_header(config):
+    if config.getoption(RUN_LARGE):
+        return "large tests: included (--run-large)"
+    return "large tests: left out (add --run-large to run them; CI does)"
+
+
 def pytest_collection_modifyitems(config, items):
-    """Skip `tensorflow_only` tests under the JAX and PyTorch backends."""
+    """Leave out `large` tests without `--run-large`; skip `tensorflow_only`
+    tests under the JAX and PyTorch backends."""
+    if not config.getoption(RUN_LARGE):
+        large = [item for item in items if item.get_closest_marker("large")]
+        if large:
+            config.hook.pytest_deselected(items=large)
+            items[:] = [i for i in items if not i.get_closest_marker("large")]
     backend = keras.config.backend()
     if backend == "tensorflow":
         return

@@ -413,6 +413,9 @@ def model_card(metadata, name, destination):
         + f" A run of {config.get('steps') or training['steps_trained']:,} "
         f"steps, packaged at step {training['steps_trained']:,} "
         f"({source_note(metadata)}).",
+        "",
+        "![Validation perplexity during training, beside the earlier model]"
+        "(../../../docs/figures/pretraining_curves.png)",
     ]
     if corpus:
         lines += [

@@ -14,9 +14,19 @@ Usage:
     python -m tools.plot_pretraining_curves \\
         --log-dir runs/elmo_tiny_en/logs \\
         --output docs/figures/pretraining_curves.png
+
+`--record FILE.json` draws recorded points instead of logs: `{"title":
+..., "runs": {label: {"perplexity": [[steps], [values]]}}}`. The shipped
+model's figure is drawn this way from `docs/figures/pretraining_curves.json`
+(the validation points its run printed, as its model card lists them; the
+run's TensorBoard logs are not kept in the repository):
+
+    python -m tools.plot_pretraining_curves \\
+        --record docs/figures/pretraining_curves.json
 """
 
 import argparse
+import json
 import os
 from pathlib import Path
 
@@ -93,10 +103,11 @@ def plot_curves(runs, output, title=None, baseline=None, mark_step=None):
     }
     drawn = 0
     for split, scalars in runs.items():
-        color, width = styles.get(split, ("C2", 1.2))
+        color, width = styles.get(split, (("C3", "C0", "C2")[drawn % 3], 1.5))
         if "perplexity" in scalars:
             steps, values = scalars["perplexity"]
-            marker = "o" if split == "validation" else None
+            # Validation and recorded points are sparse: mark each one.
+            marker = None if split == "train" else "o"
             axis.plot(
                 steps,
                 values,
@@ -104,7 +115,7 @@ def plot_curves(runs, output, title=None, baseline=None, mark_step=None):
                 linewidth=width,
                 marker=marker,
                 markersize=3,
-                label=f"{split} ({notes.get(split, 'both directions')})",
+                label=f"{split} ({notes[split]})" if split in notes else split,
             )
             drawn += 1
         if split == "validation":
@@ -165,6 +176,10 @@ def main(argv=None):
         "--output",
         default=str(REPO_ROOT / "docs" / "figures" / "pretraining_curves.png"),
     )
+    parser.add_argument(
+        "--record",
+        help="a JSON file of recorded points to draw instead of --log-dir",
+    )
     parser.add_argument("--title", default="biLM pretraining")
     parser.add_argument(
         "--baseline-perplexity",
@@ -177,6 +192,17 @@ def main(argv=None):
         help="draw a vertical line at this step (e.g. the shipped checkpoint)",
     )
     args = parser.parse_args(argv)
+    if args.record:
+        with open(args.record, encoding="utf-8") as f:
+            record = json.load(f)
+        plot_curves(
+            record["runs"],
+            args.output,
+            record.get("title", args.title),
+            args.baseline_perplexity,
+            args.mark_step,
+        )
+        return
     runs = {}
     for split in SPLITS:
         directory = os.path.join(args.log_dir, split)

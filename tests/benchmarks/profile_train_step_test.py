@@ -19,6 +19,7 @@ print(json.dumps(hlo_op_seconds(lambda: f().numpy(), steps=2)))
 """
 
 
+@pytest.mark.large
 @pytest.mark.tensorflow_only("the TensorFlow profiler")
 def test_hlo_op_seconds_names_the_operations_of_a_compiled_function():
     result = run_python(

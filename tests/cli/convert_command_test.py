@@ -33,6 +33,7 @@ def _snapshot(directory):
     }
 
 
+@pytest.mark.large
 def test_convert_gives_the_direct_numbers(model_dir, tmp_path, capsys):
     preset = tmp_path / "preset"
     assert _convert(model_dir, preset) == 0
@@ -115,6 +116,7 @@ def test_unknown_source_format(model_dir, tmp_path):
         main(["convert", "--from", "bilm", str(model_dir), str(tmp_path / "x")])
 
 
+@pytest.mark.large
 def test_embed_reads_an_elmoformanylangs_directory(model_dir, tmp_path):
     text = tmp_path / "in.txt"
     text.write_text("ab 한국 zé\ncdeabcde\n", encoding="utf-8")

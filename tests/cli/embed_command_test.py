@@ -65,6 +65,7 @@ def test_bad_input_is_one_clear_line(files, tmp_path, capsys):
     assert "Traceback" not in err
 
 
+@pytest.mark.large
 def test_token_budget_flag(files, tmp_path):
     outputs = []
     for budget in ("4", "4096"):
@@ -78,6 +79,7 @@ def test_token_budget_flag(files, tmp_path):
         np.testing.assert_allclose(alone, together, atol=1e-5)
 
 
+@pytest.mark.large
 def test_model_takes_any_preset_handle(tmp_path, monkeypatch, capsys):
     # A built-in name, a preset directory and an http:// URL of it.
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))

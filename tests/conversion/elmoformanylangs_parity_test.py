@@ -20,6 +20,10 @@ from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 from keras_elmo.models.elmo import ELMo
 from tests.test_case import REPO_ROOT
 
+# Several conversions and embeddings of the real model: the quick suite
+# has the tiny model's parity (elmoformanylangs_test.py).
+pytestmark = pytest.mark.large
+
 FIXTURE = REPO_ROOT.parent / "shared" / "fixtures" / "elmoformanylangs"
 SERIALISATIONS = ("model", "model_zip")
 

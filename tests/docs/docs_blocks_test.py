@@ -5,8 +5,13 @@ in a scratch directory laid out as a user's clone: `saved_models/` holds a
 copy of each shipped model (so that what the docs write there stays in the
 scratch directory), `tools/`, `experiments/`, `examples/` and `benchmarks/`
 link to the repository's. The repository's `keras_elmo` comes first on
-`PYTHONPATH`. Blocks marked `> Not run in CI: <reason>.` are reported as
-skipped tests, after a syntax check.
+`PYTHONPATH`.
+Blocks marked `> Not run in CI: <reason>.` are reported as skipped tests,
+after a syntax check. A page with a block marked `> Long: <reason>.` is a
+`large` test (run by `python -m pytest --run-large`, as CI does); a block
+that used more than `LONG_BLOCK_SECONDS` of CPU time without that mark
+fails its page.
+Every opening fence of every page names its language.
 """
 
 import json
@@ -20,9 +25,11 @@ from pathlib import Path
 import pytest
 
 from tests.docs.markdown_blocks import BLOCK_MARKER
+from tests.docs.markdown_blocks import LONG_BLOCK_SECONDS
 from tests.docs.markdown_blocks import check_syntax
 from tests.docs.markdown_blocks import doc_pages
 from tests.docs.markdown_blocks import read_blocks
+from tests.docs.markdown_blocks import unlabelled_fences
 from tests.test_case import REPO_ROOT
 
 PAGES = doc_pages(REPO_ROOT)
@@ -31,6 +38,16 @@ SKIPPED_BLOCKS = [
     for page in PAGES
     for block in read_blocks(REPO_ROOT, page)
     if block.skip_reason
+]
+LONG_PAGES = {
+    page
+    for page in PAGES
+    for block in read_blocks(REPO_ROOT, page)
+    if block.long_reason and not block.skip_reason
+}
+PAGE_PARAMS = [
+    pytest.param(page, marks=pytest.mark.large) if page in LONG_PAGES else page
+    for page in PAGES
 ]
 LINKED = ("tools", "experiments", "examples", "benchmarks")
 PAGE_TIMEOUT = 900
@@ -84,7 +101,48 @@ def block_output(stream, line):
     return ""
 
 
-@pytest.mark.parametrize("page", PAGES)
+def slow_unmarked_blocks(page, results):
+    """`"page:line (N CPU-s)"` of the blocks that used more than
+    `LONG_BLOCK_SECONDS` of CPU time without a `> Long:` note."""
+    long = {b.line for b in read_blocks(REPO_ROOT, page) if b.long_reason}
+    return [
+        f"{page}:{r['line']} ({r['cpu_seconds']:.0f} CPU-s)"
+        for r in results
+        if r.get("cpu_seconds", 0) > LONG_BLOCK_SECONDS
+        and r["line"] not in long
+    ]
+
+
+def test_slow_unmarked_blocks_are_named():
+    page = "docs/korean.md"
+    blocks = read_blocks(REPO_ROOT, page)
+    long_line = next(b.line for b in blocks if b.long_reason)
+    results = [
+        {"line": long_line, "cpu_seconds": 500.0},
+        {"line": 1, "cpu_seconds": LONG_BLOCK_SECONDS + 1.0},
+        {"line": 2, "cpu_seconds": 5.0},
+    ]
+    assert slow_unmarked_blocks(page, results) == [
+        "docs/korean.md:1 (121 CPU-s)"
+    ]
+
+
+def test_every_fence_names_its_language():
+    bare = [
+        where
+        for page in PAGES
+        for where in unlabelled_fences(
+            (REPO_ROOT / page).read_text(encoding="utf-8"), page
+        )
+    ]
+    assert not bare, (
+        "These code fences name no language, so the docs test neither runs "
+        "nor skips them: write ```bash or ```python (with '> Not run in "
+        f"CI: <reason>.' if it must not run) or ```text: {bare}"
+    )
+
+
+@pytest.mark.parametrize("page", PAGE_PARAMS)
 def test_page_blocks_run(page, tmp_path):
     if not any(not b.skip_reason for b in read_blocks(REPO_ROOT, page)):
         pytest.skip(f"{page} has no block run in CI")
@@ -125,6 +183,11 @@ def test_page_blocks_run(page, tmp_path):
             f"{block_output(process.stderr, line)[-6000:]}"
         )
     assert process.returncode == 0, process.stderr[-4000:]
+    slow = slow_unmarked_blocks(page, results)
+    assert not slow, (
+        f"Blocks over {LONG_BLOCK_SECONDS} CPU-s without a '> Long: <reason>.' "
+        f"note (the README's test command must stay quick): {slow}"
+    )
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,18 @@ per page. A block whose line right before the opening fence is
 
     > Not run in CI: <reason>.
 
-is not run; the reason is reported as a pytest skip. Output shown to
-readers belongs in ```text blocks, which are never run.
+is not run; the reason is reported as a pytest skip. A block that takes
+more than `LONG_BLOCK_SECONDS` (120 CPU-seconds: its own and its child
+processes' CPU time, which other jobs on a shared machine do not inflate
+as they do wall time) is marked
+
+    > Long: <what takes the time>.
+
+and runs only with the large tests (`python -m pytest --run-large`; CI
+does): the docs test fails on a block that ran longer unmarked. Output
+shown to readers belongs in ```text blocks, which are never run. Every
+opening fence names its language (```python, ```bash, ```text, ...): a
+bare fence would leave a command that nobody runs (`unlabelled_fences`).
 
 Run as a script (what `tests/docs/docs_blocks_test.py` does):
 
@@ -27,14 +37,19 @@ import dataclasses
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
+import time
 import traceback
 from pathlib import Path
 
 RUN_LANGUAGES = {"python": "python", "bash": "bash", "sh": "bash"}
 RUN_LANGUAGES["shell"] = "bash"
 SKIP_NOTE = re.compile(r"^> Not run in CI: (?P<reason>\S.*\.)\s*$")
+LONG_NOTE = re.compile(r"^> Long: (?P<reason>\S.*\.)\s*$")
+NOTES = {"> Not run in CI": SKIP_NOTE, "> Long": LONG_NOTE}
+LONG_BLOCK_SECONDS = 120
 FENCE = re.compile(r"^(?P<indent> *)(?P<ticks>`{3,}|~{3,})(?P<info>[^`]*)$")
 BLOCK_MARKER = "##BLOCK"
 
@@ -49,6 +64,7 @@ class Block:
         language: str. `"python"` or `"bash"` (sh and shell run as bash).
         code: str. The block's text, indentation of the fence removed.
         skip_reason: str or `None`. The reason of a `> Not run in CI:` note.
+        long_reason: str or `None`. The reason of a `> Long:` note.
     """
 
     page: str
@@ -56,6 +72,7 @@ class Block:
     language: str
     code: str
     skip_reason: str = None
+    long_reason: str = None
 
     @property
     def where(self):
@@ -98,8 +115,9 @@ def extract_blocks(text, page="<page>"):
         A list of `Block`s (python and shell blocks only).
 
     Raises:
-        ValueError: on an unclosed fence, or a `Not run in CI` note that is
-            not right before a runnable block or lacks its reason.
+        ValueError: on an unclosed fence, or a `Not run in CI` or `Long`
+            note that is not right before a runnable block or lacks its
+            reason.
 
     Example:
 
@@ -112,17 +130,19 @@ def extract_blocks(text, page="<page>"):
     i = 0
     while i < len(lines):
         line = lines[i]
-        if line.lstrip().startswith("> Not run in CI"):
-            if not SKIP_NOTE.match(line.lstrip()):
+        for prefix, note_pattern in NOTES.items():
+            if not line.lstrip().startswith(prefix):
+                continue
+            if not note_pattern.match(line.lstrip()):
                 raise ValueError(
                     f"{page}:{i + 1}: write the note as "
-                    f"'> Not run in CI: <reason>.'. Received: {line!r}"
+                    f"'{prefix}: <reason>.'. Received: {line!r}"
                 )
             following = FENCE.match(lines[i + 1]) if i + 1 < len(lines) else 0
             info = following and following.group("info").strip().lower()
             if not following or info not in RUN_LANGUAGES:
                 raise ValueError(
-                    f"{page}:{i + 1}: a '> Not run in CI' note must be the "
+                    f"{page}:{i + 1}: a '{prefix}' note must be the "
                     "line right before a ```python or ```bash block."
                 )
         match = FENCE.match(line)
@@ -142,18 +162,54 @@ def extract_blocks(text, page="<page>"):
                 raw[len(indent) :] if raw.startswith(indent) else raw.lstrip()
                 for raw in lines[i + 1 : end]
             ]
-            note = SKIP_NOTE.match(lines[i - 1].lstrip()) if i > 0 else None
+            before = lines[i - 1].lstrip() if i > 0 else ""
+            skip, long = SKIP_NOTE.match(before), LONG_NOTE.match(before)
             blocks.append(
                 Block(
                     page=page,
                     line=i + 1,
                     language=RUN_LANGUAGES[language],
                     code="\n".join(body) + "\n",
-                    skip_reason=note.group("reason") if note else None,
+                    skip_reason=skip.group("reason") if skip else None,
+                    long_reason=long.group("reason") if long else None,
                 )
             )
         i = end + 1
     return blocks
+
+
+def unlabelled_fences(text, page="<page>"):
+    """Where a code fence opens without a language (a bare ```).
+
+    Args:
+        text: str. The Markdown source.
+        page: str. Name used in the result.
+
+    Returns:
+        A list of `"page:line"` of every bare opening fence.
+
+    Example:
+
+    >>> unlabelled_fences("```\nls\n```\n```text\nok\n```\n", "p.md")
+    ['p.md:1']
+    """
+    lines = text.split("\n")
+    found = []
+    i = 0
+    while i < len(lines):
+        match = FENCE.match(lines[i])
+        if not match:
+            i += 1
+            continue
+        ticks = match.group("ticks")
+        if not match.group("info").strip():
+            found.append(f"{page}:{i + 1}")
+        closing = re.compile(rf"^ *{re.escape(ticks[0])}{{{len(ticks)},}}\s*$")
+        end = i + 1
+        while end < len(lines) and not closing.match(lines[end]):
+            end += 1
+        i = end + 1
+    return found
 
 
 def read_blocks(repo_root, page):
@@ -177,6 +233,15 @@ def check_syntax(block):
         raise SyntaxError(f"{block.where}: {result.stderr.strip()}")
 
 
+def _cpu_seconds():
+    """User + system CPU time of this process and its waited-for children."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
 def _announce(block):
     for stream in (sys.stdout, sys.stderr):
         print(f"{BLOCK_MARKER} {block.line}", file=stream, flush=True)
@@ -186,9 +251,12 @@ def run_page(repo_root, page):
     """Run the blocks of a page in the current directory, in order.
 
     Returns:
-        A list of dicts `{"line", "language", "status", "reason"}` where
-        status is `"ok"`, `"skipped"` or `"failed"`; the first failure
-        ends the run (later blocks build on earlier ones).
+        A list of dicts `{"line", "language", "status", "reason",
+        "seconds", "cpu_seconds"}` where status is `"ok"`, `"skipped"` or
+        `"failed"`, seconds the block's wall time and cpu_seconds the CPU
+        time of this process and its finished children during the block;
+        the first failure ends the run (later blocks build on earlier
+        ones).
     """
     namespace = {"__name__": "__main__"}
     results = []
@@ -200,6 +268,7 @@ def run_page(repo_root, page):
             )
             continue
         _announce(block)
+        start, cpu_start = time.monotonic(), _cpu_seconds()
         if block.language == "python":
             try:
                 exec(compile(block.code, block.where, "exec"), namespace)
@@ -213,7 +282,13 @@ def run_page(repo_root, page):
             ).returncode
             error = f"bash exited with status {code}" if code else None
         results.append(
-            dict(result, status="failed" if error else "ok", reason=error)
+            dict(
+                result,
+                status="failed" if error else "ok",
+                reason=error,
+                seconds=round(time.monotonic() - start, 1),
+                cpu_seconds=round(_cpu_seconds() - cpu_start, 1),
+            )
         )
         if error:
             break

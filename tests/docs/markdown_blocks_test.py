@@ -7,6 +7,7 @@ import pytest
 from tests.docs.markdown_blocks import check_syntax
 from tests.docs.markdown_blocks import doc_pages
 from tests.docs.markdown_blocks import extract_blocks
+from tests.docs.markdown_blocks import unlabelled_fences
 from tests.test_case import REPO_ROOT
 
 PAGE = """# Title
@@ -57,11 +58,25 @@ def test_extract_blocks():
         ("> Not run in CI: slow\n```bash\nls\n```\n", "write the note as"),
         ("> Not run in CI: slow.\n\n```bash\nls\n```\n", "right before"),
         ("> Not run in CI: slow.\n```text\nls\n```\n", "right before"),
+        ("> Long: trains\n```bash\nls\n```\n", "'> Long: <reason>.'"),
+        ("> Long: trains.\n\n```bash\nls\n```\n", "right before"),
     ],
 )
 def test_extract_blocks_errors(text, message):
     with pytest.raises(ValueError, match=message):
         extract_blocks(text, "page.md")
+
+
+def test_long_note():
+    blocks = extract_blocks("> Long: trains a biLM.\n```bash\nls\n```\n")
+    assert blocks[0].long_reason == "trains a biLM."
+    assert blocks[0].skip_reason is None
+
+
+def test_unlabelled_fences():
+    text = "```\nls\n```\n\n````\n```python\n````\n  ```sh\nls\n  ```\n"
+    assert unlabelled_fences(text, "p.md") == ["p.md:1", "p.md:5"]
+    assert unlabelled_fences(PAGE) == []
 
 
 def test_check_syntax():
@@ -110,6 +125,8 @@ def test_runner_shares_namespace_and_stops_at_failure(tmp_path):
         cwd=REPO_ROOT,
     )
     results = json.loads(results_file.read_text())
+    ran = [r for r in results if r["status"] != "skipped"]
+    assert all(r["seconds"] >= 0 and r["cpu_seconds"] >= 0 for r in ran)
     assert [(r["line"], r["status"]) for r in results] == [
         (1, "ok"),
         (4, "ok"),

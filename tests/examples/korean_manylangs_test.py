@@ -25,6 +25,7 @@ from keras_elmo.preprocessing.text_tokenizer import TextTokenizer  # noqa: E402
 from tests.conversion.elmoformanylangs_fixture import make_model_dir  # noqa: E402
 
 
+@pytest.mark.large
 def test_korean_through_a_converted_elmoformanylangs_model(tmp_path):
     make_model_dir(tmp_path / "ko.model")
     preset = tmp_path / "elmo_korean"

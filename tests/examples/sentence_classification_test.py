@@ -3,12 +3,15 @@
 import math
 import runpy
 
+import pytest
+
 from tests.fixtures.generated import generated_model_dir
 from tests.test_case import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "sentence_classification.py"
 
 
+@pytest.mark.large
 def test_toy_run_with_original_weights(tmp_path, capsys):
     fixtures = generated_model_dir()
     main = runpy.run_path(str(EXAMPLE))["main"]
@@ -39,6 +42,7 @@ def test_toy_data_holds_out_words():
     assert {label for label, _ in test} == {"negative", "positive"}
 
 
+@pytest.mark.large
 def test_tsv_input_and_model_directory(tmp_path):
     fixtures = generated_model_dir()
     model_dir = tmp_path / "model"

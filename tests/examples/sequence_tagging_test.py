@@ -3,12 +3,15 @@
 import math
 import runpy
 
+import pytest
+
 from tests.fixtures.generated import generated_model_dir
 from tests.test_case import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "sequence_tagging.py"
 
 
+@pytest.mark.large
 def test_toy_run_with_original_weights(capsys):
     fixtures = generated_model_dir()
     main = runpy.run_path(str(EXAMPLE))["main"]

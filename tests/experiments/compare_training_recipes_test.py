@@ -1,5 +1,7 @@
 import argparse
 
+import pytest
+
 from experiments import compare_training_recipes as compare
 
 
@@ -69,6 +71,7 @@ def test_cpu_seconds_grow():
     assert compare.cpu_seconds() > first
 
 
+@pytest.mark.large
 def test_parallel_calibrations_keep_each_others_entries(tmp_path):
     import multiprocessing
 

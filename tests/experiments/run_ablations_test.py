@@ -41,6 +41,7 @@ def write_toy_tasks(root):
         (folder / f"{split}.conll").write_text(text)
 
 
+@pytest.mark.large
 def test_ablation_table_on_a_tiny_subset(tmp_path):
     fixtures = generated_model_dir()
     write_toy_tasks(tmp_path / "data")
@@ -118,6 +119,7 @@ def test_ablation_table_on_a_tiny_subset(tmp_path):
     assert len(stored["runs"]) == 2 * len(names) + 2 * 2
 
 
+@pytest.mark.large
 def test_cached_layers_equal_the_embedder(tmp_path):
     from keras_elmo.inference.elmo_embedder import ELMoEmbedder
 
@@ -139,6 +141,7 @@ def test_cached_layers_equal_the_embedder(tmp_path):
         assert abs(a - c).max() < 1e-6
 
 
+@pytest.mark.large
 def test_cached_layers_mixed_equal_a_frozen_elmo_embedding(tmp_path):
     # What the task models compute from the cache is what a frozen
     # `ELMoEmbedding` computes from the raw sentences.

@@ -23,6 +23,10 @@ from keras_elmo.preprocessing.elmo_character_tokenizer import (
 )
 from tests.conversion import elmoformanylangs_fixture
 
+# Four exports of a converted model: the quick suite exports bilm-tf
+# models (saved_model_test.py, tflite_test.py).
+pytestmark = pytest.mark.large
+
 SENTENCES = ["ab 한국 zé", "cdeabcde \u3000 a", "", "ab"]
 
 

@@ -119,6 +119,7 @@ def test_failed_export_leaves_no_version(tmp_path, monkeypatch):
     assert os.listdir(tmp_path / "elmo") == []
 
 
+@pytest.mark.large
 def test_concurrent_exports_claim_distinct_versions(tmp_path, monkeypatch):
     # Both exports pick their number while the other is still saving; the
     # second rename must not replace the first (it used to: both got 1).
@@ -438,6 +439,7 @@ def test_request_at_the_size_limit_is_served(loaded):
     assert outputs["sequence_len"].numpy().tolist() == [2046, 1]
 
 
+@pytest.mark.large
 def test_limits_are_configurable_and_recorded(tmp_path):
     path = export_saved_model(
         fixture_model(),

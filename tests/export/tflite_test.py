@@ -69,6 +69,7 @@ def _run(path, char_ids):
     return runner(char_ids=char_ids)
 
 
+@pytest.mark.large
 def test_signature_and_builtin_ops_only(tflite_files):
     interpreter = Interpreter(
         model_path=tflite_files[None],

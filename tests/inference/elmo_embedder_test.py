@@ -125,6 +125,7 @@ def test_from_bilm_hdf5(model_dir):
     assert isinstance(embedder.model, ELMo)
 
 
+@pytest.mark.large
 def test_token_budget_bounds_batches(model_dir):
     embedder = ELMoEmbedder.from_preset(
         model_dir, batch_size=64, max_tokens_per_batch=12
@@ -386,6 +387,7 @@ def test_bucket_shapes():
     assert bucket_rows(7, 4) == 7  # never fewer than the real rows
 
 
+@pytest.mark.large
 def test_compiled_embedder_pads_to_few_shapes_and_matches_eager(model_dir):
     # Sentences of 40 different lengths compile a handful of shapes, and
     # the padding changes no number.

@@ -57,6 +57,7 @@ class ELMoEmbeddingTest(TestCase):
         )
         self.assertGreater(len(trainable.trainable_weights), 20)
 
+    @pytest.mark.large
     @pytest.mark.tensorflow_only("string tensors, in-graph tokenizer")
     def test_task_model_fit_save_load_and_masking(self):
         options_file, weight_file = self.files()
@@ -88,6 +89,7 @@ class ELMoEmbeddingTest(TestCase):
         restored = keras.saving.load_model(path)
         self.assertAllClose(restored.predict(x, verbose=0), batched, atol=1e-6)
 
+    @pytest.mark.large
     def test_character_ids_task_model_fit_save_load(self):
         # The task model of every backend: frozen ELMo -> layer mix ->
         # Dense, trained with `fit`, saved and reloaded as `.keras`.

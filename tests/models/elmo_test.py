@@ -206,6 +206,7 @@ class ELMoTest(TestCase):
         self.assertAllEqual(restored(ids)["layers"], model(ids)["layers"])
         self.assertEqual(restored.get_config(), model.get_config())
 
+    @pytest.mark.large
     def test_frozen_elmo_stays_frozen_after_reload(self):
         # A task model with a frozen ELMo: the reloaded biLM must be frozen
         # too (its sublayers used to come back trainable: 8 trainable
@@ -287,6 +288,7 @@ class ELMoTest(TestCase):
             self.assertIsNotNone(gradient, variable.path)
             self.assertGreater(float(tf.reduce_max(tf.abs(gradient))), 0.0)
 
+    @pytest.mark.large
     def test_fit_step_in_a_task_model(self):
         model = self.tiny_model()
         ids = keras.Input((None, 50), dtype="int32")

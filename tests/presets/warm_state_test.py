@@ -79,6 +79,7 @@ class WarmStateTest(TestCase):
         self.assertAllClose(warm[0], zeros[0], atol=1e-6, rtol=0)
         self.assertGreater(np.abs(warm[1:] - zeros[1:]).max(), 1e-3)
 
+    @pytest.mark.large
     def test_batch_order_invariance(self):
         # The same sentence in different batches, orders and batch sizes
         # gives the same vectors, with the warm state and with zeros.
@@ -111,6 +112,7 @@ class WarmStateTest(TestCase):
         again = _layers(stateful, SENTENCES[:1])[0]
         self.assertGreater(np.abs(first[1:] - again[1:]).max(), 1e-3)
 
+    @pytest.mark.large
     def test_embedder_batch_size_invariance(self):
         write_warm_state(
             compute_warm_state(_load(self.directory), WARM_UP),
@@ -176,6 +178,7 @@ class WarmStateTest(TestCase):
         ):
             self.assertAllClose(a, b, atol=1e-6, rtol=0)
 
+    @pytest.mark.large
     def test_export_serves_the_warm_state(self):
         from keras_elmo.export.saved_model import export_saved_model
 

@@ -107,6 +107,7 @@ def _package(root, destination, *extra):
     )
 
 
+@pytest.mark.large
 def test_package_writes_a_preset_that_reproduces_its_card(tiny_run, capsys):
     destination = tiny_run / "preset"
     serving = tiny_run / "serving"
@@ -190,6 +191,7 @@ def test_package_writes_a_preset_that_reproduces_its_card(tiny_run, capsys):
     assert outputs["elmo"].shape[:2] == (1, 3)
 
 
+@pytest.mark.large
 def test_float16_softmax_and_size_limit(tiny_run):
     destination = tiny_run / "preset16"
     assert _package(tiny_run, destination, "--softmax-dtype", "float16") == 0

@@ -331,6 +331,7 @@ class TestRowContinuity:
         overused = collections.Counter(used) - collections.Counter(lines)
         assert not overused
 
+    @pytest.mark.large
     def test_repeat_and_determinism(self, tmp_path):
         corpus = _write(tmp_path / "c.txt", "the cat sat\nthe dog\nsat\n")
 

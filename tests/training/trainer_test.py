@@ -135,6 +135,7 @@ class TrainerErrorsTest(TestCase):
         with self.assertRaisesRegex(ValueError, "different run.*options"):
             self.train(options=None, preset="elmo_small_en")
 
+    @pytest.mark.large
     def test_validation_smaller_than_a_batch(self):
         short = os.path.join(self.get_temp_dir(), "short.txt")
         with open(short, "w") as f:
@@ -155,6 +156,7 @@ class TrainerErrorsTest(TestCase):
             )
         )
 
+    @pytest.mark.large
     def test_resume_with_another_vocabulary_of_the_same_size(self):
         # Issue 14: the vocabulary's content is compared, not its size.
         self.train(checkpoint_every=1)
