@@ -1,4 +1,4 @@
-"""Argument types shared by the commands: bad values fail at parse time.
+"""Argument types and groups shared by the commands (bad values fail early).
 
 A value that can only fail later (a zero batch size divides by zero, a zero
 chunk size writes an empty file) is refused by `argparse` with the usual
@@ -47,3 +47,27 @@ def limit(text):
         raise argparse.ArgumentTypeError(
             f"must be a positive integer or 'none', got {text!r}"
         ) from None
+
+
+def add_output_choice(parser, descriptions):
+    """Add `--all`, `--top`, `--average` and `--elmo` (one of them) as
+    `args.output`, the layer choices `embed` and `embed-corpus` share.
+
+    Args:
+        parser: argparse.ArgumentParser. The command's parser.
+        descriptions: dict choice -> help text, in the order to list them
+            (what the command writes for that choice).
+
+    Example:
+
+    >>> add_output_choice(parser, {"all": "every layer", "top": "the top"})
+    """
+    layers = parser.add_mutually_exclusive_group()
+    for name, text in descriptions.items():
+        layers.add_argument(
+            f"--{name}",
+            dest="output",
+            action="store_const",
+            const=name,
+            help=text,
+        )

@@ -1,5 +1,6 @@
 """`keras-elmo embed input.txt output.hdf5 --all|--top|--average|--elmo`."""
 
+from keras_elmo.cli.arguments import add_output_choice
 from keras_elmo.cli.arguments import positive_int
 
 
@@ -29,20 +30,15 @@ def add_parser(subparsers):
         "--options", help="original options.json (with --weights)"
     )
     parser.add_argument("--weights", help="original hdf5 weights")
-    layers = parser.add_mutually_exclusive_group()
-    for name, text in (
-        ("all", "every biLM layer: (n_layers + 1, tokens, dim)"),
-        ("top", "the top layer: (tokens, dim)"),
-        ("average", "the average of the layers: (tokens, dim)"),
-        ("elmo", "the model's layer mix: (tokens, dim)"),
-    ):
-        layers.add_argument(
-            f"--{name}",
-            dest="output",
-            action="store_const",
-            const=name,
-            help=text,
-        )
+    add_output_choice(
+        parser,
+        {
+            "all": "every biLM layer: (n_layers + 1, tokens, dim)",
+            "top": "the top layer: (tokens, dim)",
+            "average": "the average of the layers: (tokens, dim)",
+            "elmo": "the model's layer mix: (tokens, dim)",
+        },
+    )
     parser.add_argument(
         "--batch-size",
         type=positive_int,

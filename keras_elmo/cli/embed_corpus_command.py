@@ -11,6 +11,7 @@ import argparse
 import logging
 import sys
 
+from keras_elmo.cli.arguments import add_output_choice
 from keras_elmo.cli.arguments import positive_int
 
 INSTALL_HINT = 'pip install "keras-elmo[beam]"'
@@ -42,20 +43,15 @@ def add_parser(subparsers):
         help="a preset: a built-in name, a directory or URL every worker "
         "can read (as `keras-elmo embed --model`)",
     )
-    layers = parser.add_mutually_exclusive_group()
-    for name, text in (
-        ("all", "every biLM layer: columns layer_0 .. layer_L"),
-        ("top", "the top layer: column top"),
-        ("average", "the average of the layers: column average"),
-        ("elmo", "the model's layer mix: column elmo"),
-    ):
-        layers.add_argument(
-            f"--{name}",
-            dest="output",
-            action="store_const",
-            const=name,
-            help=text,
-        )
+    add_output_choice(
+        parser,
+        {
+            "all": "every biLM layer: columns layer_0 .. layer_L",
+            "top": "the top layer: column top",
+            "average": "the average of the layers: column average",
+            "elmo": "the model's layer mix: column elmo",
+        },
+    )
     tokenize = parser.add_mutually_exclusive_group()
     tokenize.add_argument(
         "--tokenize",
