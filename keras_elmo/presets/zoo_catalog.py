@@ -27,6 +27,8 @@ models; the NLPL repository's bilm-tf zips, NorELMo and RusVectores) are
 named, with their addresses, in docs/presets.md ("Models not listed").
 """
 
+from keras_elmo.layers.char_cnn_encoder import OFFICIAL_FILTERS
+
 # ELMoForManyLangs (Che et al., 2018): the download table of its README.
 _MANYLANGS_SOURCE = "https://github.com/HIT-SCIR/ELMoForManyLangs#downloads"
 _MANYLANGS_PAPER = "https://aclanthology.org/K18-2005/"
@@ -45,15 +47,7 @@ _NLPL_ARCHIVE = "http://vectors.nlpl.eu/repository/11/{id}.zip"
 # `keras_elmo.conversion.elmoformanylangs.config_to_arguments` turns it into
 # `ELMo` arguments (tests/presets/zoo_catalog_test.py checks this).
 MANYLANGS_CONFIG = {
-    "filters": [
-        [1, 32],
-        [2, 32],
-        [3, 64],
-        [4, 128],
-        [5, 256],
-        [6, 512],
-        [7, 1024],
-    ],
+    "filters": [list(pair) for pair in OFFICIAL_FILTERS],
     "character_embedding_dim": 50,
     "num_highway_layers": 2,
     "activation": "relu",
@@ -204,15 +198,7 @@ ZOO_PRESETS["elmo_original_pubmed_en"] = {
         "reference": "https://arxiv.org/abs/1802.05365",
     },
     "config": {
-        "filters": [
-            [1, 32],
-            [2, 32],
-            [3, 64],
-            [4, 128],
-            [5, 256],
-            [6, 512],
-            [7, 1024],
-        ],
+        "filters": [list(pair) for pair in OFFICIAL_FILTERS],
         "character_embedding_dim": 16,
         "num_highway_layers": 2,
         "activation": "relu",
