@@ -15,10 +15,12 @@ Usage:
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 import numpy as np
+
+from tools.figures import headless_pyplot
+from tools.figures import save_figure
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # (configuration, mix placement, legend label), in drawing order.
@@ -55,10 +57,7 @@ def layer_names(num_layers):
 
 def plot_weights(weights, output, title=None):
     """Grouped bar chart, one panel per task, written to `output` (PNG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
 
     tasks = sorted(weights)
     if not tasks:
@@ -91,10 +90,7 @@ def plot_weights(weights, output, title=None):
     axes[0][-1].legend(fontsize=7, loc="upper right")
     if title:
         figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    figure.savefig(output)
-    plt.close(figure)
+    save_figure(figure, output)
 
 
 def main(argv=None):

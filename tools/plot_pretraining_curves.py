@@ -30,6 +30,9 @@ import json
 import os
 from pathlib import Path
 
+from tools.figures import headless_pyplot
+from tools.figures import save_figure
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SPLITS = ("train", "validation")
 
@@ -90,10 +93,7 @@ def plot_curves(runs, output, title=None, baseline=None, mark_step=None):
         mark_step: int or None. A step drawn as a vertical line (e.g. the
             checkpoint that was shipped).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
 
     figure, axis = plt.subplots(figsize=(7, 4.2), dpi=120)
     styles = {"train": ("C0", 0.9), "validation": ("C3", 2.0)}
@@ -159,10 +159,7 @@ def plot_curves(runs, output, title=None, baseline=None, mark_step=None):
     axis.legend(fontsize=8)
     if title:
         axis.set_title(title, fontsize=10)
-    figure.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    figure.savefig(output)
-    plt.close(figure)
+    save_figure(figure, output)
 
 
 def main(argv=None):
