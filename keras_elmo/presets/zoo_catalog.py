@@ -22,9 +22,11 @@ it into `BUILTIN_PRESETS`. Each entry records:
 
 Only models whose address and architecture were both found in a public
 source are listed; nothing is fetched at import. Public models with a
-known address but no stated architecture (AllenNLP's other contributed
-models; the NLPL repository's bilm-tf zips, NorELMo and RusVectores) are
-named, with their addresses, in docs/presets.md ("Models not listed").
+known address but no public statement of their architecture (AllenNLP's
+other contributed models: Portuguese, Japanese, German, Basque, Tamil;
+the NLPL repository's bilm-tf zips: NorELMo, RusVectores and the
+SemEval-2020 models) are named, with their addresses and what is known
+of them, in docs/presets.md ("Models not listed").
 """
 
 from keras_elmo.layers.char_cnn_encoder import OFFICIAL_FILTERS

@@ -11,9 +11,11 @@ from keras_elmo.conversion.elmoformanylangs import config_to_arguments
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.presets import BUILTIN_PRESETS
 from keras_elmo.presets import builtin_preset_config
+from keras_elmo.presets.builtin_presets import OFFICIAL_BASE_URL
 from keras_elmo.presets.zoo_catalog import MANYLANGS_CONFIG
 from keras_elmo.presets.zoo_catalog import MANYLANGS_FIXED_PARAMETERS
 from keras_elmo.presets.zoo_catalog import ZOO_PRESETS
+from tests.test_case import REPO_ROOT
 
 FORMATS = ("elmoformanylangs_archive", "bilm_tf_archive", "bilm_tf_files")
 METADATA_FIELDS = (
@@ -129,3 +131,28 @@ def test_config_builds_an_elmo_with_no_download(name):
             entry["metadata"]["parameters_without_embeddings"]
             == MANYLANGS_FIXED_PARAMETERS
         )
+
+
+def _registry_urls():
+    urls = set()
+    for entry in BUILTIN_PRESETS.values():
+        if "files" in entry:  # the official models, under the base URL
+            urls.update(
+                f"{OFFICIAL_BASE_URL}/{path}"
+                for path in entry["files"].values()
+            )
+        elif isinstance(entry.get("url"), dict):
+            urls.update(entry["url"].values())
+        elif "url" in entry:
+            urls.add(entry["url"])
+    return urls
+
+
+def test_models_not_listed_are_not_entries():
+    # docs/presets.md names, with their addresses, the public models that
+    # are not built-in names; an entry added for one must leave that list.
+    page = (REPO_ROOT / "docs" / "presets.md").read_text(encoding="utf-8")
+    section = page.split("### Models not listed", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"https?://[^\s`<>)]+", section))
+    assert "http://vectors.nlpl.eu/repository/20/218.zip" in named
+    assert not named & _registry_urls()
