@@ -34,7 +34,10 @@ from keras_elmo.utils.lazy_module import LazyModule
 
 # TensorFlow only when the in-graph tokenizer runs: the class imports on
 # every Keras backend (its NumPy `batch_to_ids` needs no TensorFlow).
-tf = LazyModule("tensorflow")
+tf = LazyModule(
+    "tensorflow",
+    feature="The in-graph tokenizer `VocabularyCharacterTokenizer`",
+)
 
 ID_OFFSET = 1  # model ids are dictionary ids + 1; 0 = absent token
 BOS_TOKEN = "<bos>"
