@@ -5,6 +5,8 @@ installed): the base class is `tf.test.TestCase` where TensorFlow is
 installed, and the same assertions in NumPy where it is not.
 """
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import keras
@@ -93,7 +95,11 @@ class NumpyAssertions(parameterized.TestCase):
     def get_temp_dir(self):
         """One temporary directory per test, as `tf.test.TestCase`'s."""
         if getattr(self, "_numpy_temp_dir", None) is None:
-            self._numpy_temp_dir = self.create_tempdir().full_path
+            # Not absl's `create_tempdir`, which needs absl's flags parsed.
+            self._numpy_temp_dir = tempfile.mkdtemp()
+            self.addCleanup(
+                shutil.rmtree, self._numpy_temp_dir, ignore_errors=True
+            )
         return self._numpy_temp_dir
 
     def _assert_structures(self, a, b, compare, msg):

@@ -5,11 +5,13 @@ in one line that names the install command (issue 24)."""
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.test_case import REPO_ROOT
 from tests.without_tensorflow.embedding_reference import TOLERANCE
 from tests.without_tensorflow.embedding_reference import (
     embed_reference_sentences,
@@ -71,6 +73,34 @@ def test_no_file_here_imports_tensorflow_at_module_level():
                 assert name.split(".")[0] not in BLOCKED_MODULES, (
                     f"{path.name} imports {name} at module level"
                 )
+
+
+def _module_level_imports(module):
+    """The keras_elmo modules that `module` (dotted) imports at load."""
+    path = REPO_ROOT / Path(*module.split("."))
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        node.module
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
+
+
+def test_import_keras_then_keras_elmo_registers_every_keras_class():
+    # `import keras; import keras_elmo` imports these modules at once.
+    import keras_elmo
+
+    registered = set()
+    for module in keras_elmo._KERAS_CLASS_MODULES:
+        registered |= {module} | _module_level_imports(module)
+    defining = set()
+    for path in (REPO_ROOT / "keras_elmo").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"^@keras_elmo_serializable$", text, re.M):
+            parts = path.relative_to(REPO_ROOT).with_suffix("").parts
+            defining.add(".".join(parts))
+    assert defining and defining <= registered, sorted(defining - registered)
 
 
 def test_import_keras_then_keras_elmo_without_tensorflow(tmp_path):
