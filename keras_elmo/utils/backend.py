@@ -45,11 +45,13 @@ class TensorFlowNotInstalledError(UnsupportedBackendError, ImportError):
 
     Args:
         message: str. The one-line error.
+        name: str. The missing module, as `ModuleNotFoundError.name`.
+            Defaults to `"tensorflow"`.
     """
 
-    def __init__(self, message):
+    def __init__(self, message, name="tensorflow"):
         super().__init__(message)
-        self.name = "tensorflow"  # as ModuleNotFoundError would name it
+        self.name = name
 
 
 def install_command(extra="tensorflow"):
@@ -138,7 +140,7 @@ def require_module(module, feature, extra="tensorflow"):
         if missing not in DISTRIBUTIONS and missing != module.split(".")[0]:
             raise  # installed, but broken: its own error says why
         raise TensorFlowNotInstalledError(
-            _not_installed_message(feature, extra, missing) + "."
+            _not_installed_message(feature, extra, missing) + ".", missing
         ) from None
 
 
