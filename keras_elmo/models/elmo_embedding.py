@@ -17,6 +17,15 @@ from keras_elmo.utils.trainable import propagate_trainable
 INPUT_TYPES = ("character_ids", "sentences")
 
 
+def _require_string_inputs():
+    require_tensorflow_backend(
+        "`ELMoEmbedding(input_type='sentences')` (string tensors, "
+        "tokenized in the TensorFlow graph)",
+        "use input_type='character_ids' and "
+        "`keras_elmo.batch_to_char_ids` (NumPy, every backend)",
+    )
+
+
 @keras_elmo_serializable
 class ELMoEmbedding(keras.layers.Layer):
     """Contextual word vectors for a Keras task model (ELMo eq. 1).
@@ -118,12 +127,7 @@ class ELMoEmbedding(keras.layers.Layer):
         self.character_tokenizer = character_tokenizer
         self.tokenizer = None
         if input_type == "sentences":
-            require_tensorflow_backend(
-                "`ELMoEmbedding(input_type='sentences')` (string tensors, "
-                "tokenized in the TensorFlow graph)",
-                "use input_type='character_ids' and "
-                "`keras_elmo.batch_to_char_ids` (NumPy, every backend)",
-            )
+            _require_string_inputs()
             self.tokenizer = (
                 character_tokenizer
                 or preprocessing.ELMoCharacterTokenizer(
@@ -197,6 +201,8 @@ class ELMoEmbedding(keras.layers.Layer):
             "elmo_tiny_en", input_type="sentences")
         ```
         """
+        if kwargs.get("input_type") == "sentences":
+            _require_string_inputs()  # before the (long) load
         loader = get_preset_loader(handle)
         elmo = loader.load_elmo(ELMo, load_weights, initial_state=initial_state)
         if kwargs.get("input_type") == "sentences":

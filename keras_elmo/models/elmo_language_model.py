@@ -3,7 +3,6 @@
 import math
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from keras_elmo.api_export import keras_elmo_serializable
@@ -32,6 +31,8 @@ DENSE_GRADIENT_MAX_ELEMENTS = 2**24
 
 def _densify_small(gradients, variables):
     """Gradients, with small `tf.IndexedSlices` made dense tensors."""
+    import tensorflow as tf  # here: the module imports without TensorFlow
+
     dense = []
     for gradient, variable in zip(gradients, variables):
         if (
@@ -300,6 +301,8 @@ class ELMoLanguageModel(keras.Model):
         self.perplexity.update_state(f_sum + b_sum, f_count + b_count)
 
     def train_step(self, data):
+        import tensorflow as tf
+
         x, y = data[0], data[1]
         # Under tf.distribute the optimizer sums the replicas' gradients:
         # each replica's loss is divided by their number, so that the sum
@@ -358,6 +361,8 @@ def _step_logs(metrics):
     `strategy.reduce("MEAN", value, axis=0)`, which a scalar does not have:
     there the results get a leading axis of 1, which the reduction removes.
     """
+    import tensorflow as tf
+
     logs = {metric.name: metric.result() for metric in metrics}
     if worker_count(tf.distribute.get_strategy()) > 1:
         logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}

@@ -1,6 +1,9 @@
 """Facts about the `tf.distribute` strategy a model runs under."""
 
-import tensorflow as tf
+from keras_elmo.utils.lazy_module import LazyModule
+
+# On first use: the modules that import this one import without TensorFlow.
+tf = LazyModule("tensorflow", feature="A tf.distribute strategy")
 
 
 def worker_count(strategy):

@@ -157,3 +157,29 @@ def test_verbose_keeps_the_traceback_of_a_user_error(tmp_path, capsys):
         main(["-v", *argv])
     with pytest.raises(ValueError, match="output file is the input"):
         main([*argv, "-v"])
+
+
+def test_keras_backend_is_read_as_keras_reads_it(monkeypatch, tmp_path):
+    from keras_elmo.cli import main as cli_main
+
+    monkeypatch.delitem(sys.modules, "keras")  # as before Keras loads
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    assert cli_main.keras_backend() == "tensorflow"  # Keras's default
+    (tmp_path / "keras.json").write_text('{"backend": "torch"}')
+    assert cli_main.keras_backend() == "torch"
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    assert cli_main.keras_backend() == "jax"
+
+
+def test_default_backend_without_tensorflow_is_one_line(monkeypatch, capsys):
+    from keras_elmo.cli import main as cli_main
+
+    monkeypatch.setattr(cli_main, "keras_backend", lambda: "tensorflow")
+    monkeypatch.setattr(cli_main, "tensorflow_installed", lambda: False)
+    assert main(["embed", "in.txt", "out.hdf5", "--model", "m"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "KERAS_BACKEND=jax" in err
+    assert 'pip install "keras-elmo[tensorflow]"' in err
+    cli_main.check_backend_installed("jax")  # not TensorFlow: no check

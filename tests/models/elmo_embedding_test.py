@@ -131,6 +131,20 @@ class ELMoEmbeddingTest(TestCase):
                 options_file, weight_file, input_type="sentences"
             )
 
+    def test_sentences_preset_refused_before_loading(self):
+        from keras_elmo.models import elmo_embedding
+
+        def no_load(handle):
+            raise AssertionError("loaded a preset that cannot be used")
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(keras.config, "backend", lambda: "jax")
+            patch.setattr(elmo_embedding, "get_preset_loader", no_load)
+            with pytest.raises(UnsupportedBackendError, match="sentences"):
+                ELMoEmbedding.from_preset(
+                    "elmo_tiny_en", input_type="sentences"
+                )
+
     def test_invalid_args(self):
         options_file, weight_file = self.files()
         with pytest.raises(ValueError, match="input_type"):

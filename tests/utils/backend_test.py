@@ -3,11 +3,14 @@ import numpy as np
 import pytest
 
 from keras_elmo.utils import backend as backend_utils
+from keras_elmo.utils.backend import TensorFlowNotInstalledError
 from keras_elmo.utils.backend import UnsupportedBackendError
 from keras_elmo.utils.backend import default_jit_compile
+from keras_elmo.utils.backend import install_command
+from keras_elmo.utils.backend import require_tensorflow
 from keras_elmo.utils.backend import require_tensorflow_backend
+from keras_elmo.utils.backend import tensorflow_installed
 from keras_elmo.utils.eager import concrete_value
-from tests.python_subprocess import run_python
 
 
 @pytest.fixture
@@ -24,6 +27,51 @@ def test_require_tensorflow_backend_names_backend_and_remedy(as_jax):
     assert "'jax'" in message
     assert "KERAS_BACKEND=tensorflow" in message
     assert "do X instead" in message
+
+
+@pytest.fixture
+def without_tensorflow(monkeypatch):
+    """Make TensorFlow unimportable, as where it is not installed."""
+    import sys
+
+    for name in [m for m in sys.modules if m.split(".")[0] == "tensorflow"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "tensorflow", None)
+
+
+def test_require_tensorflow_names_feature_and_install_command(
+    without_tensorflow,
+):
+    assert not tensorflow_installed()
+    with pytest.raises(TensorFlowNotInstalledError) as error:
+        require_tensorflow("Reading gs:// paths")
+    message = str(error.value)
+    assert message == (
+        "Reading gs:// paths needs TensorFlow, which is not installed; "
+        'install it with `pip install "keras-elmo[tensorflow]"`.'
+    )
+    # What a missing dependency raises, and what the CLI reports in a line.
+    assert isinstance(error.value, ImportError)
+    assert isinstance(error.value, UnsupportedBackendError)
+
+
+def test_require_tensorflow_backend_without_tensorflow_says_install(
+    as_jax, without_tensorflow
+):
+    with pytest.raises(TensorFlowNotInstalledError) as error:
+        require_tensorflow_backend("TFLite export", "do X", extra="tflite")
+    message = str(error.value)
+    assert 'pip install "keras-elmo[tflite]"' in message
+    assert "KERAS_BACKEND=tensorflow" in message
+    assert message.endswith("; or do X.")
+    assert "\n" not in message
+
+
+def test_require_tensorflow_returns_tensorflow_where_installed():
+    if not tensorflow_installed():
+        pytest.skip("TensorFlow is not installed here")
+    assert require_tensorflow("anything").__name__ == "tensorflow"
+    assert install_command("serving") == 'pip install "keras-elmo[serving]"'
 
 
 def test_require_tensorflow_backend_passes_on_tensorflow(monkeypatch):
@@ -91,16 +139,6 @@ def test_concrete_value_is_none_while_tracing():
 
         seen.append(concrete_value(torch.ones(2, device="meta")))
     assert seen == [None]
-
-
-def test_import_does_not_load_tensorflow_under_other_backends():
-    code = (
-        "import sys, keras_elmo\n"
-        "keras_elmo.ELMo, keras_elmo.ELMoEmbedding, keras_elmo.ELMoEmbedder\n"
-        "print(sorted(m for m in sys.modules if m.startswith('tensorflow')))"
-    )
-    result = run_python(code, env={"KERAS_BACKEND": "numpy"}, timeout=600)
-    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
 
 
 def test_backend_module_documents_every_alternative():

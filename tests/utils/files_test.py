@@ -26,3 +26,17 @@ def test_errors_name_the_entry(tmp_path):
         list_files(tmp_path)
     with pytest.raises(ValueError, match="empty"):
         list_files([])
+
+
+def test_remote_paths_without_tensorflow_fail_before_listing(
+    monkeypatch, tmp_path
+):
+    import sys
+
+    from keras_elmo.utils.backend import TensorFlowNotInstalledError
+
+    monkeypatch.setitem(sys.modules, "tensorflow", None)
+    local = tmp_path / "a.txt"
+    local.write_text("x\n")
+    with pytest.raises(TensorFlowNotInstalledError, match="remote paths"):
+        list_files([str(local), "gs://bucket/b.txt"])
