@@ -47,9 +47,11 @@ Usage (from the repository root):
 """
 
 import argparse
+import datetime
 import gc
 import json
 import math
+import os
 import platform
 import sys
 import time
@@ -171,7 +173,15 @@ def device_info():
                 else:
                     name = devices[0].name
                 break
-    return {"platform": platform_name, "name": name, "count": count}
+    return {
+        "platform": platform_name,
+        "name": name,
+        "count": count,
+        "host_cores": os.cpu_count(),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M UTC"
+        ),
+    }
 
 
 def _cpu_name():
@@ -532,6 +542,7 @@ def run_embedding(settings, section_seconds, matmul, memory, emit):
                     "tokens_per_s": words / median,
                     "forward_gflop_per_token": flops / 1e9,
                     "mfu": ids.shape[0] * ids.shape[1] * flops / median / rate,
+                    "matmul_tflop_per_s": rate / 1e12,
                     **memory.record(),
                 }
             )
@@ -704,12 +715,20 @@ def parse_args(argv=None):
         help="Also write the JSON lines to this file (atomically, at the end).",
     )
     parser.add_argument(
+        "--table",
+        metavar="JSONL",
+        help="Print the rows of docs/performance.md's results table for the "
+        "JSON lines of a run (a file that --output wrote), and exit.",
+    )
+    parser.add_argument(
         "--budget",
         type=float,
         default=None,
         help="Seconds for the whole run (default: 270; 60 with --smoke).",
     )
     args = parser.parse_args(argv)
+    if args.table and not Path(args.table).is_file():
+        parser.error(f"--table: no such file: {args.table}")
     if args.output:
         output = Path(args.output)
         if output.is_dir():
@@ -723,8 +742,60 @@ def parse_args(argv=None):
     return args
 
 
+def table_rows(records):
+    """Markdown rows of the results table (docs/performance.md) of a run.
+
+    One row per embedding and pretraining line: the device and date, the
+    backend, what ran, the model, the dtype, the batch, tokens/s, MFU, the
+    matmul rate it is measured against, and the peak memory.
+
+    Args:
+        records: the run's JSON lines, as dicts.
+
+    Returns:
+        A list of str, one table row each.
+    """
+    device = next(r for r in records if r["check"] == "device")
+    where = device["name"]
+    if device["platform"] == "cpu":
+        where += f", {device['host_cores']} cores"
+    elif device["count"] > 1:
+        where += f" (of {device['count']})"
+    where += f", {device['date'][:10]}"
+    rows = []
+    for r in records:
+        if r["check"] not in ("embedding", "pretraining") or "error" in r:
+            continue
+        what = r["check"] + (" (smoke)" if device["mode"] == "smoke" else "")
+        batch = str(r["batch_size"])
+        if r["check"] == "pretraining":
+            batch += f" x {r['unroll_steps']}"
+        if "skipped" in r:
+            speed, mfu, matmul, peak = (
+                f"skipped ({r['skipped']}, est. {r['estimated_s']:.0f} s)",
+                "",
+                "",
+                "",
+            )
+        else:
+            speed = f"{r['tokens_per_s']:,.0f}"
+            mfu = f"{r['mfu']:.3f}"
+            matmul = f"{r['matmul_tflop_per_s']:.3g}"
+            kind = r["peak_memory_kind"].replace(" peak", "")
+            peak = f"{r['peak_memory_mb']:,.0f} MiB ({kind})"
+        cells = [where, device["backend"], what, r["model"], r["dtype"]]
+        cells += [batch, speed, mfu, matmul, peak]
+        rows.append("| " + " | ".join(cells) + " |")
+    return rows
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.table:
+        with open(args.table, encoding="utf-8") as f:
+            records = [json.loads(line) for line in f if line.strip()]
+        print("\n".join(table_rows(records)))
+        return 0
     budget = Budget(args.budget)
     records = []
     errors = []

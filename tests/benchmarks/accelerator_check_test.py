@@ -188,3 +188,34 @@ def test_smoke_run_on_the_suite_backend(tmp_path):
     records = read_lines(result.stdout)
     assert_complete_smoke_run(records)
     assert read_lines(output.read_text()) == records
+
+
+def test_table_rows_of_a_run():
+    device = {"check": "device", "name": "NVIDIA H100 80GB HBM3"}
+    device.update(platform="gpu", count=1, host_cores=16, mode="full")
+    device.update(date="2026-12-08 10:00 UTC", backend="jax")
+    measured = {
+        "check": "pretraining",
+        "model": "elmo_original_en (random weights)",
+        "dtype": "bfloat16",
+        "batch_size": 128,
+        "unroll_steps": 20,
+        "tokens_per_s": 123456.7,
+        "mfu": 0.41234,
+        "matmul_tflop_per_s": 701.23,
+        "peak_memory_mb": 20480.0,
+        "peak_memory_kind": "device peak",
+    }
+    skipped = {"check": "embedding", "model": "elmo_tiny_en"}
+    skipped.update(dtype="float32", batch_size=512, skipped="time budget")
+    skipped["estimated_s"] = 24.4
+    matmul = {"check": "matmul", "dtype": "float32"}
+    rows = check.table_rows([device, matmul, measured, skipped])
+    assert rows == [
+        "| NVIDIA H100 80GB HBM3, 2026-12-08 | jax | pretraining | "
+        "elmo_original_en (random weights) | bfloat16 | 128 x 20 | 123,457 "
+        "| 0.412 | 701 | 20,480 MiB (device) |",
+        "| NVIDIA H100 80GB HBM3, 2026-12-08 | jax | embedding | "
+        "elmo_tiny_en | float32 | 512 | skipped (time budget, est. 24 s) "
+        "|  |  |  |",
+    ]
