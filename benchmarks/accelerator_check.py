@@ -91,6 +91,12 @@ POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 TOLERANCES = {"float32": 4e-3, "bfloat16": 1.2e-2}
 # Words per embedded sentence (plus <S> and </S>: 22 positions).
 SENTENCE_WORDS = 20
+# The pretraining batch is halved until this many steps fit in half the
+# time left, at this MFU (benchmarks/training.py measures 0.55 on CPUs),
+# but never below this batch.
+STEPS_IN_BUDGET = 3
+ASSUMED_TRAINING_MFU = 0.3
+MIN_PRETRAINING_BATCH = 8
 
 
 class Settings:
@@ -618,6 +624,24 @@ def pretraining_elmo(settings, policy):
     )
 
 
+def pretraining_batch_size(settings, flops_per_row, rate, seconds):
+    """The pretraining batch: `settings.pretraining_batch`, halved (down to
+    `MIN_PRETRAINING_BATCH`) until `STEPS_IN_BUDGET` steps at an MFU of
+    `ASSUMED_TRAINING_MFU` take at most half of `seconds` (the other half
+    is left to the compile).
+
+    On a data-centre GPU the full batch takes milliseconds a step; on a
+    CPU, a step of the original size at batch 128 takes minutes.
+    """
+    batch_size = settings.pretraining_batch
+    while batch_size > MIN_PRETRAINING_BATCH:
+        step = batch_size * flops_per_row / (rate * ASSUMED_TRAINING_MFU)
+        if STEPS_IN_BUDGET * step <= seconds / 2:
+            break
+        batch_size = max(batch_size // 2, MIN_PRETRAINING_BATCH)
+    return batch_size
+
+
 def run_pretraining(
     settings, section_seconds, matmul, memory, platform_name, emit
 ):
@@ -643,14 +667,18 @@ def run_pretraining(
             dtype=policy,
         )
         model.compile()
-        batch_size = settings.pretraining_batch
-        tokens = batch_size * settings.unroll_steps
         forward = forward_flops_per_token(elmo.options)["total"]
         softmax = 2 * sampled_softmax_flops_per_token(
             elmo.bilm.output_dim, model.num_negative_samples
         )
+        rate = matmul[dtype]["best_tflop_per_s"] * 1e12
         # Forward, and a backward pass of twice the forward.
-        step_flops = 3 * tokens * (forward + softmax)
+        flops_per_row = 3 * settings.unroll_steps * (forward + softmax)
+        batch_size = pretraining_batch_size(
+            settings, flops_per_row, rate, group_end - time.perf_counter()
+        )
+        tokens = batch_size * settings.unroll_steps
+        step_flops = batch_size * flops_per_row
         batches = lm_batches(settings, vocabulary, batch_size, 4)
         losses = []
 
@@ -668,7 +696,6 @@ def run_pretraining(
             group_end,
         )
         median = float(np.median(seconds))
-        rate = matmul[dtype]["best_tflop_per_s"] * 1e12
         emit(
             {
                 "check": "pretraining",
@@ -679,6 +706,7 @@ def run_pretraining(
                 "dtype": dtype,
                 "dtype_policy": policy,
                 "batch_size": batch_size,
+                "batch_size_asked": settings.pretraining_batch,
                 "unroll_steps": settings.unroll_steps,
                 "vocab_size": len(vocabulary),
                 "num_negative_samples": model.num_negative_samples,
@@ -770,6 +798,8 @@ def table_rows(records):
         batch = str(r["batch_size"])
         if r["check"] == "pretraining":
             batch += f" x {r['unroll_steps']}"
+            if r.get("batch_size_asked", r["batch_size"]) != r["batch_size"]:
+                batch += f" (asked {r['batch_size_asked']})"
         if "skipped" in r:
             speed, mfu, matmul, peak = (
                 f"skipped ({r['skipped']}, est. {r['estimated_s']:.0f} s)",

@@ -219,3 +219,14 @@ def test_table_rows_of_a_run():
         "elmo_tiny_en | float32 | 512 | skipped (time budget, est. 24 s) "
         "|  |  |  |",
     ]
+
+
+def test_the_pretraining_batch_is_halved_until_three_steps_fit():
+    settings = check.Settings(smoke=False, platform_name="cpu")
+    row = 13.3e9  # FLOPs of one row of the original size's step
+    # A GPU at 400 TFLOP/s: batch 128 steps in 14 ms at MFU 0.3.
+    assert check.pretraining_batch_size(settings, row, 400e12, 60.0) == 128
+    # A CPU at 35 GFLOP/s, 50 s left: steps of 10 s at batch 8.
+    assert check.pretraining_batch_size(settings, row, 35e9, 50.0) == 8
+    # 3 steps in half of 50 s at 200 GFLOP/s: batch 32 (7.1 s a step).
+    assert check.pretraining_batch_size(settings, row, 200e9, 50.0) == 32
