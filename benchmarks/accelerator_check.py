@@ -325,7 +325,7 @@ class Memory:
 
 
 class Budget:
-    """Seconds left of the run, and of a section of it."""
+    """The seconds of the whole run: elapsed and left."""
 
     def __init__(self, seconds):
         self.start = time.perf_counter()
@@ -381,13 +381,17 @@ def estimate_seconds(previous, scale, settings):
 # === Sections ===
 
 
-def check_parity(dtype, model=None):
-    """`elmo_tiny_en` in `dtype` against the stored CPU reference."""
+def check_parity(dtype):
+    """`elmo_tiny_en` in `dtype` against the stored CPU reference.
+
+    Returns:
+        The `parity` record: the largest absolute error over the token
+        embeddings and the layers, the tolerance, and whether it passed.
+    """
     from keras_elmo.models.elmo import ELMo
 
     reference = read_reference()
-    if model is None:
-        model = ELMo.from_preset(PRESET, dtype=POLICIES[dtype])
+    model = ELMo.from_preset(PRESET, dtype=POLICIES[dtype])
     outputs = model_outputs(model, reference["character_ids"])
     error = max(
         float(np.max(np.abs(outputs[k] - reference[k]))) for k in OUTPUTS
@@ -407,7 +411,7 @@ def check_parity(dtype, model=None):
         "relative_tolerance": TOLERANCES[dtype],
         "mask_equal": mask_equal,
         "passed": bool(error <= tolerance and mask_equal),
-    }, model
+    }
 
 
 def matmul_rate(dtype, settings, measure_s):
@@ -868,12 +872,11 @@ def main(argv=None):
     parity = []
 
     def parity_section():
-        model = None
         for dtype in DTYPES:
-            record, model = check_parity(dtype)
+            record = check_parity(dtype)
             parity.append(record["passed"])
             emit(record)
-        del model
+        _release()
 
     section("parity", parity_section)
 

@@ -18,6 +18,7 @@ from benchmarks.accelerator_reference import SENTENCES  # noqa: E402
 from benchmarks.accelerator_reference import compute_reference  # noqa: E402
 from benchmarks.accelerator_reference import differences  # noqa: E402
 from benchmarks.accelerator_reference import is_same  # noqa: E402
+from benchmarks.accelerator_reference import model_outputs  # noqa: E402
 from benchmarks.accelerator_reference import read_reference  # noqa: E402
 from benchmarks.common import corpus_sentences  # noqa: E402
 from benchmarks.training import make_vocabulary  # noqa: E402
@@ -230,3 +231,23 @@ def test_the_pretraining_batch_is_halved_until_three_steps_fit():
     assert check.pretraining_batch_size(settings, row, 35e9, 50.0) == 8
     # 3 steps in half of 50 s at 200 GFLOP/s: batch 32 (7.1 s a step).
     assert check.pretraining_batch_size(settings, row, 200e9, 50.0) == 32
+
+
+def test_parity_fails_for_a_wrong_forget_bias(monkeypatch):
+    from keras_elmo.models.elmo import ELMo
+
+    from_preset = ELMo.from_preset
+    monkeypatch.setattr(
+        ELMo,
+        "from_preset",
+        lambda *args, **kwargs: from_preset(*args, forget_bias=0.0, **kwargs),
+    )
+    # Eager (1 s): the compiled forward is the smoke run's.
+    monkeypatch.setattr(
+        check,
+        "model_outputs",
+        lambda model, ids: model_outputs(model, ids, compiled=False),
+    )
+    record = check.check_parity("float32")
+    assert not record["passed"] and record["mask_equal"]
+    assert record["max_abs_error"] > 0.2 > record["tolerance"]
