@@ -8,7 +8,6 @@ import os
 import h5py
 import keras
 import numpy as np
-import tqdm
 
 from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
 from keras_elmo.models.elmo import ELMo
@@ -20,6 +19,7 @@ from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_loader import get_preset_loader
 from keras_elmo.utils.atomic import atomic_path
 from keras_elmo.utils.backend import default_jit_compile
+from keras_elmo.utils.progress import progress_bar
 from keras_elmo.utils.text_lines import check_sentence_length
 from keras_elmo.utils.validation import check_positive_int
 
@@ -447,7 +447,7 @@ class ELMoEmbedder:
             range(len(token_lists)), key=lambda i: len(token_lists[i])
         )
         results = [None] * len(token_lists)
-        bar = tqdm.tqdm(total=len(order), disable=not progress, unit="sentence")
+        bar = progress_bar(progress, total=len(order), unit="sentence")
         for rows in self._batches(order, token_lists, batch_size):
             batch = self._embed_batch([token_lists[i] for i in rows], output)
             for i, vectors in zip(rows, batch):
@@ -530,7 +530,7 @@ class ELMoEmbedder:
         text_tokenizer = self._tokenizer_for(tokenize)
         sentence_to_index = {}
         count = 0
-        bar = tqdm.tqdm(disable=not progress, unit="sentence")
+        bar = progress_bar(progress, unit="sentence")
         lines = _read_lines(input_file)
         with atomic_path(output_file) as tmp, h5py.File(tmp, "w") as out:
             while True:

@@ -15,12 +15,11 @@ naming its file and line (see `keras_elmo.utils.text_lines`).
 import collections
 import os
 
-import tqdm
-
 from keras_elmo.preprocessing.elmo_characters import BOS_TOKEN
 from keras_elmo.preprocessing.elmo_characters import EOS_TOKEN
 from keras_elmo.utils.atomic import atomic_path
 from keras_elmo.utils.files import list_files
+from keras_elmo.utils.progress import progress_bar
 from keras_elmo.utils.text_lines import check_sentence_length
 from keras_elmo.utils.text_lines import decode_line
 
@@ -100,8 +99,8 @@ def build_vocabulary(
     bar = None
     if progress:
         total = sum(os.path.getsize(path) for path in paths)
-        bar = tqdm.tqdm(
-            total=total, unit="B", unit_scale=True, desc="Counting tokens"
+        bar = progress_bar(
+            True, total=total, unit="B", unit_scale=True, desc="Counting tokens"
         )
     try:
         for path in paths:

@@ -20,10 +20,9 @@ import tempfile
 import urllib.error
 import urllib.request
 
-import tqdm
-
 from keras_elmo.presets.file_types import check_file_type
 from keras_elmo.utils.atomic import normal_permissions
+from keras_elmo.utils.progress import progress_bar
 
 TIMEOUT_ENV = "KERAS_ELMO_DOWNLOAD_TIMEOUT"
 # Seconds to connect (and to wait for each block): without a network, the
@@ -224,13 +223,13 @@ def _stream(url, out, progress, help_text, timeout):
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
         written = 0
-        bar = tqdm.tqdm(
+        bar = progress_bar(
+            progress,
             total=total,
             unit="B",
             unit_scale=True,
             unit_divisor=1024,
             desc=os.path.basename(url),
-            disable=not progress,
             leave=False,
         )
         try:
