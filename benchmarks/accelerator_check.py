@@ -34,8 +34,8 @@ configuration whose estimated time no longer fits is reported as skipped
 (with its estimate) rather than run. Warm-up calls (compiles) are timed
 apart and left out of the rates.
 
-Only `keras`, `numpy`, `h5py`, the backend itself and keras_elmo (whose
-imports also need `tqdm`) are imported: the check runs on a stock JAX or
+Only `keras`, `numpy`, `h5py`, the backend itself and keras_elmo are
+imported (no TensorFlow, no tqdm): the check runs on a stock JAX or
 PyTorch GPU image with Keras and this package added (docs/performance.md).
 The exit status is 1 if a parity check fails or a section raised.
 
