@@ -28,10 +28,12 @@ Here instead:
    inverting the CDF, `id = floor(exp(u * log(num_classes + 1))) - 1` with
    `u ~ U[0, 1)` (in float64, so that the ~1e-7-wide tail intervals of a
    793k vocabulary are resolved; float32 `u` would quantise them).
-2. Duplicates are dropped with one sort (keys `id * num_draws + position`
-   are distinct, so no stable sort is needed) and the distinct classes are
-   compacted, in draw order, into a static `[num_sampled]` vector with a
-   scatter; unused slots are marked invalid and masked out of the loss.
+2. Duplicates are dropped with one sort (on TensorFlow, whose sort is not
+   stable, of the distinct int64 keys `id * num_draws + position`; JAX and
+   PyTorch sort the ids stably, which needs no int64) and the distinct
+   classes are compacted, in draw order, into a static `[num_sampled]`
+   vector with a scatter; unused slots are marked invalid and masked out
+   of the loss.
 
 The set is then "the distinct classes among `num_draws` i.i.d. draws", whose
 inclusion probability is exactly `Q(c) = 1 - (1 - P(c)) ** num_draws`, so
@@ -66,7 +68,10 @@ float32's precision where the tail needs it (`w` near 0, `u` near 1): the
 computed `(V + 1) * exp(...)` is within a few float32 ulps of the exact
 value (about 0.1 for a 793k vocabulary, against intervals of width 1), so
 only draws within that distance of an interval boundary can land on the
-neighbouring id, an error that is not systematic.
+neighbouring id, an error that is not systematic: from the same 46 random
+bits, 0.43% of the draws over 793,471 words, 0.05% over 100,000 and
+0.0001% over 50 land on the neighbouring id of the float64 formula's
+(NumPy, 10 million draws each).
 
 Labels: a negative label (conventionally `-1`) means "no target" (padding):
 its loss is 0 and it gets no gradient; `masked_mean` excludes it. Labels

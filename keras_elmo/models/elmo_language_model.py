@@ -52,6 +52,13 @@ class ELMoLanguageModel(keras.Model):
     the sampled softmax (log-uniform negatives, XLA-compilable); evaluation
     uses the full softmax, so validation perplexities are exact.
 
+    `fit` and `evaluate` run on the TensorFlow, JAX and PyTorch backends
+    (see `train_step`), with the same metrics: `loss`, `perplexity`,
+    `forward_perplexity`, `backward_perplexity` and, in training,
+    `gradient_norm` (the global norm before clipping). On JAX it trains
+    data-parallel under `keras.distribution.DataParallel`; on TensorFlow
+    under `tf.distribute` strategies.
+
     Inputs are `{"character_ids": [B, T, 50]}` and targets
     `{"next_token_ids": [B, T], "previous_token_ids": [B, T]}` with `-1`
     where a position has no target, as made by
@@ -68,7 +75,9 @@ class ELMoLanguageModel(keras.Model):
             `0.1`.
         seed: int or `None`. Seed of the negative sampler.
         sampler_dtype: `"float64"` or `"float32"`. Precision of the negative
-            sampler; use `"float32"` on TPUs, which have no float64 (see
+            sampler; use `"float32"` on TPUs, which have no float64. JAX
+            without `jax_enable_x64` has no float64 either: there
+            `"float64"` uses the float32 sampler (see
             `keras_elmo.layers.softmax_losses`). Defaults to `"float64"`.
         **kwargs: other `keras.Model` arguments (`name`, `dtype`, ...).
 
