@@ -14,6 +14,7 @@ from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo import as_elmo
 from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_loader import get_preset_loader
+from keras_elmo.utils.distribution import worker_count
 from keras_elmo.utils.trainable import propagate_trainable
 
 # Sparse (`tf.IndexedSlices`) gradients of at most this many elements in
@@ -531,8 +532,6 @@ def _step_logs(metrics):
     if keras.config.backend() != "tensorflow":
         return logs
     import tensorflow as tf
-
-    from keras_elmo.utils.distribution import worker_count
 
     if worker_count(tf.distribute.get_strategy()) > 1:
         logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}
