@@ -50,9 +50,33 @@ def train_and_evaluate(weights_path):
     }
 
 
+def sampler_matches_its_draws():
+    """Whether the unique log-uniform sample holds the distinct draws in
+    order of first occurrence (TensorFlow sorts int64 keys, JAX and PyTorch
+    sort stably; Keras's PyTorch scatter is replaced there)."""
+    from keras_elmo.layers import softmax_losses
+
+    num_sampled, num_draws, num_classes = 4096, 8192, 793471
+    draws = keras.ops.convert_to_numpy(
+        softmax_losses._inverse_cdf_draws(
+            num_draws, num_classes, seed=5, uniform_dtype="float64"
+        )
+    )
+    sample = softmax_losses.sample_log_uniform(
+        num_sampled, num_classes, seed=5, num_draws=num_draws
+    )
+    _, first = np.unique(draws, return_index=True)
+    expected = draws[np.sort(first)][:num_sampled]
+    valid = keras.ops.convert_to_numpy(sample.valid)
+    ids = keras.ops.convert_to_numpy(sample.ids)[valid]
+    return len(ids) == len(expected) and bool(np.all(ids == expected))
+
+
 def main(weights_path):
     """The child's part: print `train_and_evaluate`'s results as JSON."""
-    print(json.dumps(train_and_evaluate(weights_path)))
+    results = train_and_evaluate(weights_path)
+    results["sampler_matches_its_draws"] = sampler_matches_its_draws()
+    print(json.dumps(results))
 
 
 def run_backend(backend, weights_path):
@@ -80,6 +104,7 @@ def test_backend_trains_and_evaluates_as_this_one(backend, tmp_path):
     here = train_and_evaluate(weights_path)
     there = run_backend(backend, weights_path)
 
+    assert there["sampler_matches_its_draws"]
     for results in (here, there):
         losses = results["fit_losses"]
         assert losses[-1] < losses[0], results
