@@ -61,8 +61,10 @@ class SampledSoftmaxHead(keras.layers.Layer):
             to `None`.
         seed: int or None. Seed of the negative sampler. Defaults to `None`.
         sampler_dtype: `"float64"` or `"float32"`. Precision of the
-            sampler's inverse CDF; `"float32"` uses no float64 op, for TPUs
-            (see `keras_elmo.layers.softmax_losses`). Defaults to `"float64"`.
+            sampler's inverse CDF; `"float32"` uses no float64 op, for TPUs.
+            On JAX without `jax_enable_x64`, `"float64"` uses the float32
+            scheme (see `keras_elmo.layers.softmax_losses`). Defaults to
+            `"float64"`.
         **kwargs: other `keras.layers.Layer` arguments (`name`, `dtype`,
             ...).
 

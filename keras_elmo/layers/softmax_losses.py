@@ -28,10 +28,12 @@ Here instead:
    inverting the CDF, `id = floor(exp(u * log(num_classes + 1))) - 1` with
    `u ~ U[0, 1)` (in float64, so that the ~1e-7-wide tail intervals of a
    793k vocabulary are resolved; float32 `u` would quantise them).
-2. Duplicates are dropped with one sort (keys `id * num_draws + position`
-   are distinct, so no stable sort is needed) and the distinct classes are
-   compacted, in draw order, into a static `[num_sampled]` vector with a
-   scatter; unused slots are marked invalid and masked out of the loss.
+2. Duplicates are dropped with one sort (on TensorFlow, whose sort is not
+   stable, of the distinct int64 keys `id * num_draws + position`; JAX and
+   PyTorch sort the ids stably, which needs no int64) and the distinct
+   classes are compacted, in draw order, into a static `[num_sampled]`
+   vector with a scatter; unused slots are marked invalid and masked out
+   of the loss.
 
 The set is then "the distinct classes among `num_draws` i.i.d. draws", whose
 inclusion probability is exactly `Q(c) = 1 - (1 - P(c)) ** num_draws`, so
@@ -66,7 +68,10 @@ float32's precision where the tail needs it (`w` near 0, `u` near 1): the
 computed `(V + 1) * exp(...)` is within a few float32 ulps of the exact
 value (about 0.1 for a 793k vocabulary, against intervals of width 1), so
 only draws within that distance of an interval boundary can land on the
-neighbouring id, an error that is not systematic.
+neighbouring id, an error that is not systematic: from the same 46 random
+bits, 0.43% of the draws over 793,471 words, 0.05% over 100,000 and
+0.0001% over 50 land on the neighbouring id of the float64 formula's
+(NumPy, 10 million draws each).
 
 Labels: a negative label (conventionally `-1`) means "no target" (padding):
 its loss is 0 and it gets no gradient; `masked_mean` excludes it. Labels
@@ -307,6 +312,20 @@ def _first_occurrence_order(draws, num_draws):
     return ops.cast(ops.argsort(draws), "int32")  # [draws]
 
 
+def _scatter_without_sums(indices, values, size):
+    """`ops.scatter(indices, values, (size,))` where colliding values are 0.
+
+    Keras's PyTorch `scatter` adds the values one by one in a Python loop
+    (seconds for the 15k draws of a 8192-negative sample); there the
+    values are written with one vectorised `scatter_update`, which gives
+    the same vector when no two non-zero values share an index.
+    """
+    if keras.config.backend() != "torch":
+        return ops.scatter(indices, values, (size,))
+    zeros = ops.zeros((size,), dtype=values.dtype)
+    return ops.scatter_update(zeros, indices, values)
+
+
 def log_uniform_float32_draws(uniforms, num_classes):
     """`floor((V + 1) ** u)` from two float32 uniforms, without float64.
 
@@ -411,8 +430,8 @@ def sample_log_uniform(
         ]
     )  # [draws]
     # `order` is a permutation, so the scatter has no collisions.
-    is_first = ops.scatter(
-        ops.expand_dims(order, -1), first_in_sorted, (num_draws,)
+    is_first = _scatter_without_sums(
+        ops.expand_dims(order, -1), first_in_sorted, num_draws
     )  # [draws]
     # Number of distinct classes among the draws up to and including i.
     num_distinct = ops.cumsum(is_first)  # [draws]
@@ -420,10 +439,11 @@ def sample_log_uniform(
     # Compact the selected draws into slots 0..num_sampled-1 (draw order);
     # the others go to a scratch slot `num_sampled`, dropped afterwards.
     slots = ops.where(selected, num_distinct - 1, num_sampled)  # [draws]
-    ids = ops.scatter(
+    # Only zeros collide (in the scratch slot).
+    ids = _scatter_without_sums(
         ops.expand_dims(slots, -1),
         ops.where(selected, draws, 0),
-        (num_sampled + 1,),
+        num_sampled + 1,
     )[:num_sampled]  # [num_sampled]
     valid = ops.arange(num_sampled, dtype="int32") < ops.minimum(
         num_distinct[-1], num_sampled

@@ -14,6 +14,7 @@ from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo import as_elmo
 from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_loader import get_preset_loader
+from keras_elmo.utils.distribution import worker_count
 from keras_elmo.utils.trainable import propagate_trainable
 
 # Sparse (`tf.IndexedSlices`) gradients of at most this many elements in
@@ -52,6 +53,13 @@ class ELMoLanguageModel(keras.Model):
     the sampled softmax (log-uniform negatives, XLA-compilable); evaluation
     uses the full softmax, so validation perplexities are exact.
 
+    `fit` and `evaluate` run on the TensorFlow, JAX and PyTorch backends
+    (see `train_step`), with the same metrics: `loss`, `perplexity`,
+    `forward_perplexity`, `backward_perplexity` and, in training,
+    `gradient_norm` (the global norm before clipping). On JAX it trains
+    data-parallel under `keras.distribution.DataParallel`; on TensorFlow
+    under `tf.distribute` strategies.
+
     Inputs are `{"character_ids": [B, T, 50]}` and targets
     `{"next_token_ids": [B, T], "previous_token_ids": [B, T]}` with `-1`
     where a position has no target, as made by
@@ -68,7 +76,9 @@ class ELMoLanguageModel(keras.Model):
             `0.1`.
         seed: int or `None`. Seed of the negative sampler.
         sampler_dtype: `"float64"` or `"float32"`. Precision of the negative
-            sampler; use `"float32"` on TPUs, which have no float64 (see
+            sampler; use `"float32"` on TPUs, which have no float64. JAX
+            without `jax_enable_x64` has no float64 either: there
+            `"float64"` uses the float32 sampler (see
             `keras_elmo.layers.softmax_losses`). Defaults to `"float64"`.
         **kwargs: other `keras.Model` arguments (`name`, `dtype`, ...).
 
@@ -522,8 +532,6 @@ def _step_logs(metrics):
     if keras.config.backend() != "tensorflow":
         return logs
     import tensorflow as tf
-
-    from keras_elmo.utils.distribution import worker_count
 
     if worker_count(tf.distribute.get_strategy()) > 1:
         logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}

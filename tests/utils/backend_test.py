@@ -92,7 +92,6 @@ def test_tensorflow_only_features_raise_clear_errors(as_jax, tmp_path):
     # Each entry point checks the backend before doing any work.
     from keras_elmo.export.saved_model import export_saved_model
     from keras_elmo.export.tflite import export_tflite
-    from keras_elmo.models.elmo_language_model import ELMoLanguageModel
     from keras_elmo.preprocessing.elmo_character_tokenizer import (
         ELMoCharacterTokenizer,
     )
@@ -102,7 +101,6 @@ def test_tensorflow_only_features_raise_clear_errors(as_jax, tmp_path):
     calls = {
         "SavedModel export": lambda: export_saved_model(None, tmp_path),
         "TFLite export": lambda: export_tflite(None, tmp_path / "m.tflite"),
-        "ELMoLanguageModel": lambda: ELMoLanguageModel({}, vocab_size=10),
         "ELMoCharacterTokenizer": ELMoCharacterTokenizer,
         "make_lm_dataset": lambda: make_lm_dataset("x", "v", 2, 2),
         "train_language_model": lambda: train_language_model(
