@@ -55,7 +55,9 @@ the exact expected number of occurrences; an accidental hit is then removed
 in every copy (TF removes one copy of a duplicated candidate only).
 
 The float64 uniforms need a backend with float64 support (CPU, GPU; not
-TPU: XLA's TPU backend has no float64). `uniform_dtype="float32"` draws
+TPU: XLA's TPU backend has no float64; not JAX unless `jax_enable_x64` is
+set, which there makes `uniform_dtype="float64"` use the float32 scheme
+below). `uniform_dtype="float32"` draws
 the same distribution without any float64 op, for TPUs: two float32
 uniforms give 46 random bits, `u = 1 - w` with
 `w = (2**23 - floor(2**23 * u_hi) - u_lo) / 2**23` in `(0, 1]`, and
@@ -265,7 +267,7 @@ def _inverse_cdf_draws(num_draws, num_classes, seed, uniform_dtype):
             f"uniform_dtype={uniform_dtype!r}"
         )
     log_range = math.log(num_classes + 1.0)
-    if uniform_dtype == "float64":
+    if uniform_dtype == "float64" and _float64_available():
         u = keras.random.uniform((num_draws,), dtype="float64", seed=seed)
         draws = ops.floor(ops.exp(u * log_range))  # [draws]
     else:
@@ -275,6 +277,34 @@ def _inverse_cdf_draws(num_draws, num_classes, seed, uniform_dtype):
         )
     # `exp` may round up to num_classes + 1 for u close to 1: clip.
     return ops.clip(ops.cast(draws, "int32") - 1, 0, num_classes - 1)
+
+
+def _float64_available():
+    """Whether the backend computes in float64: not JAX without x64.
+
+    JAX, unless `jax_enable_x64` is set, makes every float64 array float32;
+    the float64 inverse CDF `floor(exp(u * log(V + 1)))` would then draw
+    from a 24-bit `u` and quantise the tail. There the sampler uses the
+    float32 two-uniform scheme (`log_uniform_float32_draws`) instead.
+    """
+    if keras.config.backend() != "jax":
+        return True
+    import jax
+
+    return bool(jax.config.jax_enable_x64)
+
+
+def _first_occurrence_order(draws, num_draws):
+    """A permutation sorting `draws` by id, equal ids in draw order."""
+    if keras.config.backend() == "tensorflow":
+        # `tf.argsort` is not stable: sort distinct keys instead.
+        positions = ops.arange(num_draws, dtype="int64")  # [draws]
+        keys = ops.cast(draws, "int64") * num_draws + positions  # [draws]
+        return ops.cast(ops.argsort(keys), "int32")  # [draws]
+    # Keras sorts stably on JAX (`jnp.argsort`) and PyTorch
+    # (`torch.argsort(stable=True)`); JAX without x64 has no int64 for
+    # the keys, whose `id * num_draws` exceeds int32 for large vocabularies.
+    return ops.cast(ops.argsort(draws), "int32")  # [draws]
 
 
 def log_uniform_float32_draws(uniforms, num_classes):
@@ -371,11 +401,8 @@ def sample_log_uniform(
             with_replacement=ops.convert_to_tensor(True),
         )
 
-    # First occurrence of each class in draw order, with one sort. The keys
-    # are distinct, so the order among equal ids is by position.
-    positions = ops.arange(num_draws, dtype="int64")  # [draws]
-    keys = ops.cast(draws, "int64") * num_draws + positions  # [draws]
-    order = ops.cast(ops.argsort(keys), "int32")  # [draws]
+    # First occurrence of each class in draw order, with one sort.
+    order = _first_occurrence_order(draws, num_draws)  # [draws]
     sorted_ids = ops.take(draws, order)  # [draws]
     first_in_sorted = ops.concatenate(
         [

@@ -3,7 +3,6 @@
 import math
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from keras_elmo.api_export import keras_elmo_serializable
@@ -15,9 +14,6 @@ from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo import as_elmo
 from keras_elmo.presets.preset_directory import write_preset
 from keras_elmo.presets.preset_loader import get_preset_loader
-from keras_elmo.utils.backend import PRETRAIN_ELSEWHERE
-from keras_elmo.utils.backend import require_tensorflow_backend
-from keras_elmo.utils.distribution import worker_count
 from keras_elmo.utils.trainable import propagate_trainable
 
 # Sparse (`tf.IndexedSlices`) gradients of at most this many elements in
@@ -32,6 +28,8 @@ DENSE_GRADIENT_MAX_ELEMENTS = 2**24
 
 def _densify_small(gradients, variables):
     """Gradients, with small `tf.IndexedSlices` made dense tensors."""
+    import tensorflow as tf  # the TensorFlow train step only
+
     dense = []
     for gradient, variable in zip(gradients, variables):
         if (
@@ -99,11 +97,6 @@ class ELMoLanguageModel(keras.Model):
         sampler_dtype="float64",
         **kwargs,
     ):
-        require_tensorflow_backend(
-            "The pretraining model `ELMoLanguageModel` (its train step uses "
-            "tf.GradientTape and tf.distribute)",
-            PRETRAIN_ELSEWHERE,
-        )
         super().__init__(**kwargs)
         self.vocab_size = int(vocab_size)
         self.num_negative_samples = min(
@@ -288,7 +281,20 @@ class ELMoLanguageModel(keras.Model):
         ]
         return 0.5 * (means[0] + means[1])
 
-    def _update_metrics(self, loss, results):
+    def _loss_and_results(self, x, y, training):
+        """The loss (with any regularization) and the NLL sums and counts.
+
+        The one forward pass and loss of every backend's train step (they
+        differ only in how they take gradients) and of `test_step`.
+        """
+        results = self._negative_log_likelihoods(x, y, training=training)
+        loss = self._loss(results)
+        regularization = self.losses
+        if regularization:
+            loss = loss + ops.sum(ops.stack(regularization))
+        return loss, results
+
+    def _update_metrics(self, loss, results, gradient_norm=None):
         (f_sum, f_count), (b_sum, b_count) = (
             results["forward"],
             results["backward"],
@@ -298,39 +304,173 @@ class ELMoLanguageModel(keras.Model):
         self.backward_perplexity.update_state(b_sum, b_count)
         # The average perplexity: exp of the mean of both directions' NLL.
         self.perplexity.update_state(f_sum + b_sum, f_count + b_count)
+        if gradient_norm is not None:
+            self.gradient_norm.update_state(gradient_norm)
 
-    def train_step(self, data):
+    def train_step(self, *args):
+        """One optimizer step: Keras calls it from `fit`.
+
+        Keras's trainers differ per backend, and so does this step: on JAX
+        it is stateless, `train_step(state, data) -> (logs, state)`, with
+        `jax.value_and_grad`; on PyTorch `loss.backward()`; on TensorFlow a
+        `tf.GradientTape` under `tf.distribute`. All three compute the loss
+        with `_loss_and_results` and log the same metrics: loss,
+        perplexity, forward and backward perplexity, and the global norm of
+        the gradient before clipping (`gradient_norm`).
+        """
+        backend = keras.config.backend()
+        if backend == "jax":
+            return self._jax_train_step(*args)
+        if backend == "torch":
+            return self._torch_train_step(*args)
+        return self._tensorflow_train_step(*args)
+
+    def _tensorflow_train_step(self, data):
+        import tensorflow as tf
+
         x, y = data[0], data[1]
         # Under tf.distribute the optimizer sums the replicas' gradients:
         # each replica's loss is divided by their number, so that the sum
         # is the gradient of the mean loss (bilm-tf averages its GPUs).
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape() as tape:
-            results = self._negative_log_likelihoods(x, y, training=True)
-            loss = self._loss(results)
-            regularization = self.losses
-            if regularization:
-                loss = loss + ops.sum(ops.stack(regularization))
+            loss, results = self._loss_and_results(x, y, training=True)
             scaled = self.optimizer.scale_loss(loss / replicas)
         variables = self.trainable_variables
         gradients = _densify_small(tape.gradient(scaled, variables), variables)
         # The norm of this replica's gradient of `loss`, before clipping:
         # undo the replica division and the mixed-float16 loss scale.
         unscale = replicas / self.optimizer.scale_loss(1.0)
-        self.gradient_norm.update_state(
-            tf.linalg.global_norm(gradients) * unscale
-        )
+        gradient_norm = tf.linalg.global_norm(gradients) * unscale
         self.optimizer.apply(gradients, variables)
-        self._update_metrics(loss, results)
+        self._update_metrics(loss, results, gradient_norm)
         return _step_logs(self.metrics)
 
-    def test_step(self, data):
+    def _torch_train_step(self, data):
+        import torch
+
         x, y = data[0], data[1]
-        results = self._negative_log_likelihoods(x, y, training=False)
-        self._update_metrics(self._loss(results), results)
-        return _step_logs(
-            [m for m in self.metrics if m is not self.gradient_norm]
+        # Clear the gradients the previous step left on the weights.
+        self.zero_grad()
+        loss, results = self._loss_and_results(x, y, training=True)
+        self.optimizer.scale_loss(loss).backward()
+        variables = self.trainable_weights[:]
+        gradients = [variable.value.grad for variable in variables]
+        with torch.no_grad():
+            gradient_norm = _global_norm(gradients) / self.optimizer.scale_loss(
+                1.0
+            )
+            self.optimizer.apply(gradients, variables)
+            results = {
+                direction: (nll_sum.detach(), count.detach())
+                for direction, (nll_sum, count) in results.items()
+            }
+            self._update_metrics(loss.detach(), results, gradient_norm)
+        return _step_logs(self.metrics)
+
+    def _jax_train_step(self, state, data):
+        import jax
+
+        (
+            trainable_values,
+            non_trainable_values,
+            optimizer_values,
+            metrics_values,
+        ) = state
+        x, y = data[0], data[1]
+        optimizer_mapping = list(
+            zip(self.optimizer.variables, optimizer_values)
         )
+
+        def scaled_loss(trainable_values, non_trainable_values):
+            # The forward pass, dropout and sampled softmax read the given
+            # values; the seed generators' new states come back as
+            # non-trainable values.
+            (loss, results), non_trainable_values = self._stateless_forward(
+                trainable_values, non_trainable_values, x, y, training=True
+            )
+            # The mixed-float16 loss scale is an optimizer variable.
+            with keras.StatelessScope(state_mapping=optimizer_mapping):
+                scaled = self.optimizer.scale_loss(loss)
+            return scaled, (loss, results, non_trainable_values)
+
+        gradient_fn = jax.value_and_grad(scaled_loss, has_aux=True)
+        (_, (loss, results, non_trainable_values)), gradients = gradient_fn(
+            trainable_values, non_trainable_values
+        )
+        with keras.StatelessScope(state_mapping=optimizer_mapping):
+            gradient_norm = _global_norm(gradients) / self.optimizer.scale_loss(
+                1.0
+            )
+        trainable_values, optimizer_values = self.optimizer.stateless_apply(
+            optimizer_values, gradients, trainable_values
+        )
+        logs, metrics_values = self._stateless_metrics(
+            metrics_values, loss, results, gradient_norm
+        )
+        state = (
+            trainable_values,
+            non_trainable_values,
+            optimizer_values,
+            metrics_values,
+        )
+        return logs, state
+
+    def _stateless_forward(
+        self, trainable_values, non_trainable_values, x, y, training
+    ):
+        """`_loss_and_results` on given variable values (JAX).
+
+        Returns:
+            `((loss, results), non_trainable_values)`, the latter updated
+            (the dropout and sampler seed generators advance).
+        """
+        mapping = list(zip(self.trainable_variables, trainable_values))
+        mapping += list(zip(self.non_trainable_variables, non_trainable_values))
+        with keras.StatelessScope(
+            state_mapping=mapping, collect_losses=True
+        ) as scope:
+            outputs = self._loss_and_results(x, y, training=training)
+        non_trainable_values = _current_values(
+            scope, self.non_trainable_variables, non_trainable_values
+        )
+        return outputs, non_trainable_values
+
+    def _stateless_metrics(self, metrics_values, loss, results, norm=None):
+        """Update the metrics on given values (JAX): `(logs, new values)`."""
+        metrics = self.metrics if norm is not None else self._test_metrics()
+        mapping = list(zip(self.metrics_variables, metrics_values))
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            self._update_metrics(loss, results, norm)
+            logs = _step_logs(metrics)
+        metrics_values = _current_values(
+            scope, self.metrics_variables, metrics_values
+        )
+        return logs, metrics_values
+
+    def _test_metrics(self):
+        return [m for m in self.metrics if m is not self.gradient_norm]
+
+    def test_step(self, *args):
+        """Full-softmax evaluation of one batch (stateless on JAX)."""
+        if keras.config.backend() == "jax":
+            return self._jax_test_step(*args)
+        (data,) = args
+        x, y = data[0], data[1]
+        loss, results = self._loss_and_results(x, y, training=False)
+        self._update_metrics(loss, results)
+        return _step_logs(self._test_metrics())
+
+    def _jax_test_step(self, state, data):
+        trainable_values, non_trainable_values, metrics_values = state
+        x, y = data[0], data[1]
+        (loss, results), non_trainable_values = self._stateless_forward(
+            trainable_values, non_trainable_values, x, y, training=False
+        )
+        logs, metrics_values = self._stateless_metrics(
+            metrics_values, loss, results
+        )
+        return logs, (trainable_values, non_trainable_values, metrics_values)
 
     def get_config(self):
         config = super().get_config()
@@ -351,14 +491,40 @@ class ELMoLanguageModel(keras.Model):
         return cls(**config)
 
 
+def _global_norm(gradients):
+    """The global L2 norm of a list of dense gradients (`None` skipped)."""
+    squares = [
+        ops.sum(ops.square(ops.cast(gradient, "float32")))
+        for gradient in gradients
+        if gradient is not None
+    ]
+    return ops.sqrt(sum(squares))
+
+
+def _current_values(scope, variables, values):
+    """The values of `variables` at the end of a `StatelessScope`."""
+    current = []
+    for variable, value in zip(variables, values):
+        new_value = scope.get_current_value(variable)
+        current.append(value if new_value is None else new_value)
+    return current
+
+
 def _step_logs(metrics):
     """The metric results a train or test step returns to Keras.
 
-    With several workers, Keras (3.15) reduces each returned value with
-    `strategy.reduce("MEAN", value, axis=0)`, which a scalar does not have:
-    there the results get a leading axis of 1, which the reduction removes.
+    With several `tf.distribute` workers, Keras (3.15) reduces each returned
+    value with `strategy.reduce("MEAN", value, axis=0)`, which a scalar does
+    not have: there the results get a leading axis of 1, which the
+    reduction removes.
     """
     logs = {metric.name: metric.result() for metric in metrics}
+    if keras.config.backend() != "tensorflow":
+        return logs
+    import tensorflow as tf
+
+    from keras_elmo.utils.distribution import worker_count
+
     if worker_count(tf.distribute.get_strategy()) > 1:
         logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}
     return logs
