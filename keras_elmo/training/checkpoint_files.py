@@ -9,7 +9,8 @@ aside, then renamed: `keras_elmo.utils.atomic`) holding
                          `optimizer/<variable path>` (the names of the
                          TensorFlow checkpoints, `keras_elmo.training.
                          checkpoints`; the learning rate is left out: it
-                         comes from each run's arguments)
+                         comes from each run's arguments), and the seed
+                         generators' states as `random/<index>`
     data_position.json   the input pipeline's position
                          (`LMPyDataset.state`), so that a resumed run reads
                          exactly the batches an uninterrupted one would
@@ -57,12 +58,13 @@ def checkpoint_variables(model, include_optimizer=True):
 
     Args:
         model: a `keras.Model` (all weights built).
-        include_optimizer: bool. Also the variables of `model.optimizer`
-            (which must be built), but its learning rate. Defaults to
-            `True`.
+        include_optimizer: bool. Also the training state: the variables of
+            `model.optimizer` (which must be built) but its learning rate,
+            and the random seeds. Defaults to `True`.
 
     Returns:
-        A dict: `"weights/<path>"` and `"optimizer/<path>"` -> variable.
+        A dict: `"weights/<path>"`, `"optimizer/<path>"` and
+        `"random/<index>"` (the seed generators' states) -> variable.
 
     Example:
 
@@ -79,6 +81,17 @@ def checkpoint_variables(model, include_optimizer=True):
         ).items():
             if not path.endswith("/learning_rate"):
                 named[f"optimizer/{path}"] = variable
+        # The random seeds' states (sampled softmax, dropout), so that a
+        # resumed run draws what an uninterrupted run would. Keras numbers
+        # their paths by creation in the process: named by position.
+        weights = {id(v) for v in model.weights}
+        seeds = [
+            v
+            for v in model.variables
+            if id(v) not in weights and v.path.endswith("seed_generator_state")
+        ]
+        for index, variable in enumerate(seeds):
+            named[f"random/{index}"] = variable
     return named
 
 
@@ -186,7 +199,7 @@ def restore_checkpoint(model, path, include_optimizer=True):
     unexpected = sorted(
         name
         for name in set(saved) - set(expected)
-        if include_optimizer or not name.startswith("optimizer/")
+        if include_optimizer or name.startswith("weights/")
     )
     shapes = [
         name

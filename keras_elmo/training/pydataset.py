@@ -457,6 +457,9 @@ class _BatchStream:
             self._handle.close()
             self._handle = None
 
+    def __del__(self):
+        self.close()
+
 
 class LMPyDataset(keras.utils.PyDataset):
     """Pretraining batches as a `keras.utils.PyDataset` (every backend).
