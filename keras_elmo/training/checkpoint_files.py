@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import zipfile
 
 import keras
 import numpy as np
@@ -159,11 +160,10 @@ def save_checkpoint(model, directory, step, data_position=None, keep=3):
 
 def _read_variables(path):
     try:
-        with np.load(
-            os.path.join(path, VARIABLES_FILE), allow_pickle=False
-        ) as saved:
-            return {name: saved[name] for name in saved.files}
-    except (OSError, ValueError, EOFError) as error:
+        with open(os.path.join(path, VARIABLES_FILE), "rb") as f:
+            with np.load(f, allow_pickle=False) as saved:
+                return {name: saved[name] for name in saved.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         reason = str(error).strip().splitlines()[0] if str(error) else ""
         raise ValueError(
             f"Cannot read the checkpoint {path} ({type(error).__name__}: "
@@ -195,15 +195,19 @@ def restore_checkpoint(model, path, include_optimizer=True):
     """
     saved = _read_variables(path)
     expected = checkpoint_variables(model, include_optimizer)
-    missing = sorted(set(expected) - set(saved))
-    unexpected = sorted(
+
+    def weights_first(names):
+        return sorted(names, key=lambda n: (not n.startswith("weights/"), n))
+
+    missing = weights_first(set(expected) - set(saved))
+    unexpected = weights_first(
         name
         for name in set(saved) - set(expected)
         if include_optimizer or name.startswith("weights/")
     )
     shapes = [
         name
-        for name in sorted(set(expected) & set(saved))
+        for name in weights_first(set(expected) & set(saved))
         if tuple(saved[name].shape) != tuple(expected[name].shape)
     ]
     for problem, names in (

@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
+from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
 from keras_elmo.training.pydataset import CharacterIds
 from keras_elmo.training.pydataset import count_tokens
 from keras_elmo.training.pydataset import make_lm_pydataset
-from keras_elmo.preprocessing.elmo_characters import batch_to_char_ids
 
 VOCABULARY = ["<S>", "</S>", "<UNK>", "the", "cat", "sat", "dog", "on"]
 WORDS = ["the", "cat", "sat", "dog", "on", "a", "mat", "café"]
