@@ -51,12 +51,26 @@ __all__ = ["__version__", *_LAZY_EXPORTS]
 
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY_EXPORTS)
 
+# The modules that define Keras classes (`@keras_elmo_serializable`); each
+# imports without TensorFlow, on every backend (tested).
+_KERAS_CLASS_MODULES = (
+    "keras_elmo.layers",
+    "keras_elmo.metrics",
+    "keras_elmo.models",
+    "keras_elmo.models.elmo_language_model",
+    "keras_elmo.preprocessing.elmo_character_tokenizer",
+    "keras_elmo.preprocessing.vocabulary_character_tokenizer",
+)
+
 if "keras" in sys.modules:
     # Keras is loaded (`import keras; import keras_elmo`): register the
     # Keras classes now, at little cost, so that `keras.saving.load_model`
-    # works right after `import keras_elmo` (examples/README.md).
-    for _name in _LAZY_EXPORTS:
-        __getattr__(_name)
+    # works right after `import keras_elmo` (examples/README.md). Only
+    # those: export, serving and training load on first use.
+    import importlib
+
+    for _module in _KERAS_CLASS_MODULES:
+        importlib.import_module(_module)
 
 # Deprecated names (one release; not in `__all__`): accessing one warns.
 _LAZY_EXPORTS["ElmoCharacterTokenizer"] = (

@@ -1,13 +1,19 @@
-"""Shared test base class and the layer-test harness of keras_elmo."""
+"""Shared test base class and the layer-test harness of keras_elmo.
+
+Imports without TensorFlow (tests/without_tensorflow runs where it is not
+installed): the base class is `tf.test.TestCase` where TensorFlow is
+installed, and the same assertions in NumPy where it is not.
+"""
 
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from absl.testing import parameterized
 from keras import tree
+
+from keras_elmo.utils.backend import tensorflow_installed
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "bilm_tf"
@@ -79,10 +85,90 @@ def to_numpy(structure):
     )
 
 
-class TestCase(tf.test.TestCase, parameterized.TestCase):
+class NumpyAssertions(parameterized.TestCase):
+    """`tf.test.TestCase`'s array assertions, in NumPy, for TensorFlow-free
+    environments: the same shape check and tolerances (`|a - b| <= atol +
+    rtol * |b|`, NaNs equal), over the same nested structures."""
+
+    def get_temp_dir(self):
+        """One temporary directory per test, as `tf.test.TestCase`'s."""
+        if getattr(self, "_numpy_temp_dir", None) is None:
+            self._numpy_temp_dir = self.create_tempdir().full_path
+        return self._numpy_temp_dir
+
+    def _assert_structures(self, a, b, compare, msg):
+        if hasattr(a, "_asdict"):
+            a = a._asdict()
+        if hasattr(b, "_asdict"):
+            b = b._asdict()
+        if isinstance(a, dict) or isinstance(b, dict):
+            self.assertIsInstance(a, dict, msg)
+            self.assertIsInstance(b, dict, msg)
+            self.assertCountEqual(a.keys(), b.keys(), msg)
+            for key in a:
+                self._assert_structures(a[key], b[key], compare, msg)
+            return
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+            try:
+                a, b = np.asarray(a), np.asarray(b)
+            except ValueError:  # items of different shapes: one by one
+                self.assertEqual(len(a), len(b), msg)
+                for a_item, b_item in zip(a, b):
+                    self._assert_structures(a_item, b_item, compare, msg)
+                return
+        a, b = np.asarray(a), np.asarray(b)
+        self.assertEqual(
+            a.shape, b.shape, f"Shape mismatch: {a.shape} vs {b.shape}. {msg}"
+        )
+        compare(a, b)
+
+    def assertAllClose(self, a, b, rtol=1e-6, atol=1e-6, msg=None):
+        def compare(a, b):
+            np.testing.assert_allclose(
+                a.astype(np.float64) if a.dtype.kind == "V" else a,
+                b.astype(np.float64) if b.dtype.kind == "V" else b,
+                rtol=rtol,
+                atol=atol,
+                equal_nan=True,
+                err_msg=msg or "",
+            )
+
+        self._assert_structures(a, b, compare, msg)
+
+    def assertAllEqual(self, a, b, msg=None):
+        def compare(a, b):
+            np.testing.assert_array_equal(a, b, err_msg=msg or "")
+
+        self._assert_structures(a, b, compare, msg)
+
+    def assertNotAllClose(self, a, b, rtol=1e-6, atol=1e-6, msg=None):
+        try:
+            self.assertAllClose(a, b, rtol=rtol, atol=atol)
+        except AssertionError:
+            return
+        raise AssertionError(f"The two values are close at all elements. {msg}")
+
+    def assertNotAllEqual(self, a, b, msg=None):
+        try:
+            self.assertAllEqual(a, b)
+        except AssertionError:
+            return
+        raise AssertionError(f"The two values are equal at all elements. {msg}")
+
+
+if tensorflow_installed():
+    import tensorflow as tf
+
+    _BaseTestCase = tf.test.TestCase
+else:
+    _BaseTestCase = NumpyAssertions
+
+
+class TestCase(_BaseTestCase, parameterized.TestCase):
     """Base class of keras_elmo tests: `tf.test.TestCase` + parameterized.
 
-    The assertions accept tensors of any Keras backend.
+    The assertions accept tensors of any Keras backend. Where TensorFlow is
+    not installed, `NumpyAssertions` stands for `tf.test.TestCase`.
     """
 
     # `tf.test.TestCase.test_session` is a deprecated helper, not a test;

@@ -9,11 +9,15 @@ and the log settings below are in place before TensorFlow loads.
 import argparse
 import contextlib
 import importlib
+import json
 import os
 import sys
 import tempfile
 import warnings
 
+from keras_elmo.utils.backend import UnsupportedBackendError
+from keras_elmo.utils.backend import install_command
+from keras_elmo.utils.backend import tensorflow_installed
 from keras_elmo.version import __version__
 
 COMMAND_MODULES = (
@@ -86,8 +90,71 @@ TENSORFLOW_FREE_COMMANDS = ("build-vocab",)
 
 # Bad input: one clear line naming the file, line, argument or variable,
 # not a stack trace (`-v` keeps the trace). OSError covers missing,
-# existing and unwritable paths (PermissionError) and unreadable files.
-USER_ERRORS = (ValueError, TypeError, OSError)
+# existing and unwritable paths (PermissionError) and unreadable files;
+# UnsupportedBackendError a TensorFlow-only feature asked of another
+# backend, or where TensorFlow is not installed.
+USER_ERRORS = (ValueError, TypeError, OSError, UnsupportedBackendError)
+
+
+def keras_backend():
+    """The backend Keras runs, or will run once imported, in this process.
+
+    Read as Keras reads it, without importing Keras (which imports the
+    backend): `KERAS_BACKEND`, else the `backend` of `keras.json` in
+    `KERAS_HOME` (default `~/.keras`), else `"tensorflow"`.
+
+    Returns:
+        str, e.g. `"jax"`.
+
+    Example:
+
+    >>> keras_backend()  # with KERAS_BACKEND=jax
+    'jax'
+    """
+    if "keras" in sys.modules:
+        return sys.modules["keras"].config.backend()
+    backend = os.environ.get("KERAS_BACKEND")
+    if backend:
+        return backend
+    home = os.environ.get("KERAS_HOME")
+    if not home:
+        base = os.path.expanduser("~")
+        if not os.access(base, os.W_OK):
+            base = "/tmp"  # as Keras
+        home = os.path.join(base, ".keras")
+    try:
+        with open(os.path.join(home, "keras.json"), encoding="utf-8") as file:
+            config = json.load(file)
+    except (OSError, ValueError):
+        return "tensorflow"
+    backend = config.get("backend") if isinstance(config, dict) else None
+    return backend if isinstance(backend, str) else "tensorflow"
+
+
+def check_backend_installed(backend):
+    """Raise one line where Keras would run TensorFlow but it is absent.
+
+    Keras runs TensorFlow unless told otherwise; a JAX or PyTorch install
+    without TensorFlow that forgot `KERAS_BACKEND` would otherwise end in
+    `No module named 'tensorflow'` from inside Keras.
+
+    Args:
+        backend: str. The backend Keras will run (`keras_backend()`).
+
+    Raises:
+        UnsupportedBackendError: TensorFlow is the backend and not
+            installed.
+
+    Example:
+
+    >>> check_backend_installed("jax")
+    """
+    if backend == "tensorflow" and not tensorflow_installed():
+        raise UnsupportedBackendError(
+            "Keras runs the TensorFlow backend (its default), but TensorFlow "
+            "is not installed: set KERAS_BACKEND=jax or KERAS_BACKEND=torch "
+            f"(whichever is installed), or `{install_command()}`."
+        )
 
 
 def quiet():
@@ -158,15 +225,24 @@ def main(argv=None):
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    if not args.verbose:
-        quiet()
-        if args.command not in TENSORFLOW_FREE_COMMANDS:
-            # A multi-worker or TPU strategy configures the runtime first.
-            strategy = getattr(args, "strategy", "default")
-            import_tensorflow_quietly(
-                start_devices=strategy not in ("multi_worker", "tpu")
-            )
     try:
+        if args.command not in TENSORFLOW_FREE_COMMANDS:
+            backend = keras_backend()
+            check_backend_installed(backend)
+        if not args.verbose:
+            quiet()
+            # Only where Keras runs TensorFlow: a JAX or PyTorch process
+            # imports it only for a TensorFlow-only feature.
+            if (
+                args.command not in TENSORFLOW_FREE_COMMANDS
+                and backend == "tensorflow"
+            ):
+                # A multi-worker or TPU strategy configures the runtime
+                # first.
+                strategy = getattr(args, "strategy", "default")
+                import_tensorflow_quietly(
+                    start_devices=strategy not in ("multi_worker", "tpu")
+                )
         return args.func(args) or 0
     except USER_ERRORS as error:
         if args.verbose:

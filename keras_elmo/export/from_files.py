@@ -11,6 +11,8 @@ from keras_elmo.presets.preset_archive import archive_suffix
 from keras_elmo.presets.preset_directory import local_preset_path
 from keras_elmo.presets.read_only_paths import is_read_only
 from keras_elmo.presets.read_only_paths import read_only_roots
+from keras_elmo.utils.backend import EXPORT_ELSEWHERE
+from keras_elmo.utils.backend import require_tensorflow_backend
 from keras_elmo.utils.output_paths import check_output_path
 
 FORMATS = ("saved_model", "tflite")
@@ -114,6 +116,11 @@ def export_from_files(
             f"`quantization` must be one of {QUANTIZATIONS}. Received: "
             f"quantization={quantization!r}"
         )
+    # Before the (long) load: another backend, or no TensorFlow at all.
+    require_tensorflow_backend(
+        {"saved_model": "SavedModel export", "tflite": "TFLite export"}[format],
+        EXPORT_ELSEWHERE,
+    )
     if format == "saved_model" and quantization is not None:
         raise ValueError(
             "`quantization` applies to the tflite format only. Received: "

@@ -12,7 +12,11 @@ biLM computes (sentences x the longest sentence, markers included), and
 `serving_default`, a token of `tokens`) before it is split or converted.
 """
 
-import tensorflow as tf
+from keras_elmo.utils.lazy_module import LazyModule
+
+# TensorFlow on first use: the module imports without it (a JAX or
+# PyTorch install); using it there says how to install it.
+tf = LazyModule("tensorflow", feature="SavedModel export")
 
 # One request: 64 sentences of 62 tokens, or one sentence of 4,094 tokens.
 DEFAULT_MAX_TOKENS_PER_REQUEST = 4096

@@ -3,8 +3,6 @@
 import json
 import os
 
-import tensorflow as tf
-
 from keras_elmo.export.request_checks import DEFAULT_MAX_BYTES_PER_STRING
 from keras_elmo.export.request_checks import DEFAULT_MAX_TOKENS_PER_REQUEST
 from keras_elmo.export.request_checks import check_character_ids
@@ -24,7 +22,12 @@ from keras_elmo.utils.atomic import rename_no_replace
 from keras_elmo.utils.atomic import temporary_directory_beside
 from keras_elmo.utils.backend import EXPORT_ELSEWHERE
 from keras_elmo.utils.backend import require_tensorflow_backend
+from keras_elmo.utils.lazy_module import LazyModule
 from keras_elmo.version import __version__
+
+# TensorFlow on first use: the module imports without it (a JAX or
+# PyTorch install); using it there says how to install it.
+tf = LazyModule("tensorflow", feature="SavedModel export")
 
 SIGNATURE_KEYS = ("serving_default", "tokens", "char_ids")
 METADATA_FILE = os.path.join("assets.extra", "keras_elmo.json")

@@ -5,12 +5,15 @@ model (`export_tflite`), so that every export returns the same tensors under
 the same names.
 """
 
-import tensorflow as tf
-
 from keras_elmo.layers.weighted_layer_mix import WeightedLayerMix
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo_embedding import ELMoEmbedding
 from keras_elmo.models.sentence_markers import remove_sentence_markers
+from keras_elmo.utils.lazy_module import LazyModule
+
+# TensorFlow on first use: the module imports without it (a JAX or
+# PyTorch install); using it there says how to install it.
+tf = LazyModule("tensorflow", feature="SavedModel and TFLite export")
 
 
 def output_keys(num_layers):

@@ -2,13 +2,16 @@
 
 import os
 
-import tensorflow as tf
-
 from keras_elmo.export.serving_outputs import export_parts
 from keras_elmo.export.serving_outputs import serving_outputs
 from keras_elmo.utils.atomic import atomic_path
 from keras_elmo.utils.backend import EXPORT_ELSEWHERE
 from keras_elmo.utils.backend import require_tensorflow_backend
+from keras_elmo.utils.lazy_module import LazyModule
+
+# TensorFlow on first use: the module imports without it (a JAX or
+# PyTorch install); using it there says how to install it.
+tf = LazyModule("tensorflow", feature="TFLite export")
 
 QUANTIZATIONS = (None, "dynamic", "float16")
 

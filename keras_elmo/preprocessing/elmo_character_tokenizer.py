@@ -3,7 +3,6 @@
 import warnings
 
 import keras
-import tensorflow as tf
 
 from keras_elmo.api_export import keras_elmo_serializable
 from keras_elmo.preprocessing.elmo_characters import BOS_CHAR
@@ -20,6 +19,14 @@ from keras_elmo.preprocessing.vocabulary_character_tokenizer import (
 )
 from keras_elmo.utils.backend import USE_CHARACTER_IDS
 from keras_elmo.utils.backend import require_tensorflow_backend
+from keras_elmo.utils.lazy_module import LazyModule
+
+# TensorFlow on first use: the module imports without it (a JAX or
+# PyTorch install); using it there says how to install it.
+tf = LazyModule(
+    "tensorflow",
+    feature="The in-graph string tokenizer (`ELMoCharacterTokenizer`)",
+)
 
 
 def _check_max_characters_per_token(max_characters_per_token):

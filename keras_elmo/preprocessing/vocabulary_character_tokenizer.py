@@ -30,11 +30,15 @@ import keras
 import numpy as np
 
 from keras_elmo.api_export import keras_elmo_serializable
+from keras_elmo.utils.backend import tensorflow_installed
 from keras_elmo.utils.lazy_module import LazyModule
 
 # TensorFlow only when the in-graph tokenizer runs: the class imports on
 # every Keras backend (its NumPy `batch_to_ids` needs no TensorFlow).
-tf = LazyModule("tensorflow")
+tf = LazyModule(
+    "tensorflow",
+    feature="The in-graph tokenizer `VocabularyCharacterTokenizer`",
+)
 
 ID_OFFSET = 1  # model ids are dictionary ids + 1; 0 = absent token
 BOS_TOKEN = "<bos>"
@@ -189,10 +193,14 @@ class VocabularyCharacterTokenizer(keras.layers.Layer):
         self.last_id = chars["<bow>"]
         self.pad_id = chars["<pad>"]
         self.oov_id = chars["<oov>"]
-        self._char_table = self._table(self.characters, self.oov_id)
+        self._char_table = None
         self._word_table = None
-        if self.words is not None:
-            self._word_table = self._table(self.words, self.words["<oov>"])
+        if tensorflow_installed():
+            # Made here, eagerly: a table made inside a traced call would
+            # belong to that graph. Without TensorFlow the layer still
+            # gives `batch_to_ids` (NumPy); its in-graph use says how to
+            # install TensorFlow.
+            self._make_tables()
         self._convert_input_args = False
         self._allow_non_tensor_positional_args = True
         self.built = True
@@ -200,10 +208,17 @@ class VocabularyCharacterTokenizer(keras.layers.Layer):
     @property
     def lookup_tables(self):
         """The `tf.lookup` tables (resources an exported graph must track)."""
+        if self._char_table is None:
+            self._make_tables()
         tables = [self._char_table]
         if self._word_table is not None:
             tables.append(self._word_table)
         return tables
+
+    def _make_tables(self):
+        self._char_table = self._table(self.characters, self.oov_id)
+        if self.words is not None:
+            self._word_table = self._table(self.words, self.words["<oov>"])
 
     @staticmethod
     def _table(vocabulary, default):

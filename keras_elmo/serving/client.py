@@ -1,13 +1,27 @@
 """A gRPC client of an ELMo SavedModel served by TensorFlow Serving."""
 
-import grpc
 import numpy as np
-import tensorflow as tf
-from tensorflow.core.framework import tensor_pb2
-from tensorflow_serving.apis import predict_pb2
-from tensorflow_serving.apis import prediction_service_pb2_grpc
 
 from keras_elmo.serving.elmo_serving_error import ELMoServingError
+from keras_elmo.utils.lazy_module import LazyModule
+
+# Imported on first use: `keras_elmo.serving` imports where TensorFlow and
+# the serving API are not installed, and using the client there says how to
+# install them (`keras-elmo[serving]`).
+FEATURE = "The TF Serving client (`ELMoClient`)"
+grpc = LazyModule("grpc", feature=FEATURE, extra="serving")
+tf = LazyModule("tensorflow", feature=FEATURE, extra="serving")
+tensor_pb2 = LazyModule(
+    "tensorflow.core.framework.tensor_pb2", feature=FEATURE, extra="serving"
+)
+predict_pb2 = LazyModule(
+    "tensorflow_serving.apis.predict_pb2", feature=FEATURE, extra="serving"
+)
+prediction_service_pb2_grpc = LazyModule(
+    "tensorflow_serving.apis.prediction_service_pb2_grpc",
+    feature=FEATURE,
+    extra="serving",
+)
 
 DEFAULT_SIGNATURE = "serving_default"
 
@@ -154,6 +168,8 @@ class ELMoClient:
         credentials=None,
         max_message_bytes=-1,
     ):
+        for module in (grpc, tf, predict_pb2, prediction_service_pb2_grpc):
+            module.load()  # where not installed: one line, how to install
         for name, value in (
             ("target", target),
             ("model_name", model_name),

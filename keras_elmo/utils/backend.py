@@ -14,7 +14,9 @@ error from deep inside a graph, or a bare `No module named 'tensorflow'`.
 import importlib
 import importlib.util
 
-import keras
+# Keras is imported in the functions that ask for its backend: the error
+# classes and `require_tensorflow` import without it (the command line
+# catches these errors before Keras has loaded).
 
 # What to do instead, for the error messages.
 EXPORT_ELSEWHERE = (
@@ -87,11 +89,57 @@ def tensorflow_installed():
         return False
 
 
-def _not_installed_message(feature, extra):
+# Import name -> what pip installs it as, for the error messages.
+DISTRIBUTIONS = {
+    "tensorflow": "TensorFlow",
+    "tensorflow_serving": "tensorflow-serving-api",
+    "grpc": "grpcio",
+    "ai_edge_litert": "ai-edge-litert",
+}
+
+
+def _not_installed_message(feature, extra, module="tensorflow"):
+    distribution = DISTRIBUTIONS.get(module, module)
     return (
-        f"{feature} needs TensorFlow, which is not installed; install it "
-        f"with `{install_command(extra)}`"
+        f"{feature} needs {distribution}, which is not installed; install "
+        f"it with `{install_command(extra)}`"
     )
+
+
+def require_module(module, feature, extra="tensorflow"):
+    """Import a module of the TensorFlow family, or say how to install it.
+
+    Args:
+        module: str. The import name, e.g.
+            `"tensorflow_serving.apis.predict_pb2"`.
+        feature: str. What was asked for, for the error message.
+        extra: str. The keras_elmo extra that installs it. Defaults to
+            `"tensorflow"`.
+
+    Returns:
+        The module.
+
+    Raises:
+        TensorFlowNotInstalledError: the module, or one of `DISTRIBUTIONS`
+            it imports, is not installed. An installed module that fails
+            to import raises its own error.
+
+    Example:
+
+    ```python
+    predict_pb2 = require_module(
+        "tensorflow_serving.apis.predict_pb2", "ELMoClient", "serving")
+    ```
+    """
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        missing = (error.name or "").split(".")[0]
+        if missing not in DISTRIBUTIONS and missing != module.split(".")[0]:
+            raise  # installed, but broken: its own error says why
+        raise TensorFlowNotInstalledError(
+            _not_installed_message(feature, extra, missing) + "."
+        ) from None
 
 
 def require_tensorflow(feature, extra="tensorflow"):
@@ -121,14 +169,7 @@ def require_tensorflow(feature, extra="tensorflow"):
     tf.io.gfile.exists("gs://bucket/file")
     ```
     """
-    try:
-        return importlib.import_module("tensorflow")
-    except ModuleNotFoundError as error:
-        if error.name != "tensorflow":
-            raise  # installed, but broken: its own error says why
-        raise TensorFlowNotInstalledError(
-            _not_installed_message(feature, extra) + "."
-        ) from None
+    return require_module("tensorflow", feature, extra)
 
 
 def require_tensorflow_backend(feature, alternative=None, extra="tensorflow"):
@@ -151,6 +192,8 @@ def require_tensorflow_backend(feature, alternative=None, extra="tensorflow"):
         "file is the same on every backend")
     ```
     """
+    import keras
+
     backend = keras.config.backend()
     if backend == "tensorflow":
         return
@@ -191,4 +234,6 @@ def default_jit_compile():
 
     >>> model.jit_compile = default_jit_compile()
     """
+    import keras
+
     return keras.config.backend() in ("tensorflow", "jax")

@@ -4,6 +4,8 @@ import glob
 import os
 import re
 
+from keras_elmo.utils.backend import require_tensorflow
+
 # `gs://bucket/...`, `s3://...`: read through TensorFlow's filesystems.
 _REMOTE = re.compile(r"^[a-zA-Z][\w+.-]*://")
 
@@ -12,11 +14,51 @@ def _is_pattern(path):
     return any(char in path for char in "*?[")
 
 
-def _remote_matches(entry):
-    # Imported here: local files need no TensorFlow (the vocabulary tools
-    # stay light); only remote filesystems go through tf.io.gfile.
-    import tensorflow as tf
+def remote_filesystem(feature="Reading remote paths (gs://, s3://, ...)"):
+    """TensorFlow, which reads `gs://` and other remote paths (`tf.io.gfile`).
 
+    Local files need no TensorFlow; only remote filesystems go through it.
+
+    Args:
+        feature: str. What needs it, for the error where TensorFlow is not
+            installed. Defaults to reading remote paths.
+
+    Returns:
+        The `tensorflow` module.
+
+    Raises:
+        TensorFlowNotInstalledError: TensorFlow is not installed (one line
+            naming the install command).
+
+    Example:
+
+    ```python
+    tf = remote_filesystem()
+    tf.io.gfile.exists("gs://bucket/corpus.txt")
+    ```
+    """
+    return require_tensorflow(feature)
+
+
+def is_remote(path):
+    """Whether a path names a remote filesystem (`gs://...`, `s3://...`).
+
+    Args:
+        path: str.
+
+    Returns:
+        bool.
+
+    Example:
+
+    >>> is_remote("gs://bucket/file.txt"), is_remote("corpus/a.txt")
+    (True, False)
+    """
+    return bool(_REMOTE.match(path))
+
+
+def _remote_matches(entry):
+    tf = remote_filesystem()
     return sorted(
         path for path in tf.io.gfile.glob(entry) if not tf.io.gfile.isdir(path)
     )
@@ -50,9 +92,11 @@ def list_files(files):
     files = [os.fsdecode(os.fspath(entry)) for entry in files]
     if not files:
         raise ValueError("`files` is empty: give a file, a pattern or a list.")
+    if any(is_remote(entry) for entry in files):
+        remote_filesystem()  # before any listing, where TensorFlow is absent
     paths = []
     for entry in files:
-        if _REMOTE.match(entry):
+        if is_remote(entry):
             matches = _remote_matches(entry)
             if not matches:
                 raise FileNotFoundError(f"No file matches {entry!r}")
