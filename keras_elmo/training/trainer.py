@@ -474,6 +474,9 @@ def _build_model(run, optimizer, options):
     distributed = strategy is not None and (
         strategy is not _default_tf_strategy()
     )
+    # The initial weights follow the config's seed: the same command
+    # builds the same model (and the dropout and sampler seeds follow).
+    keras.utils.set_random_seed(config.seed)
     with run.distribution.scope():
         if distributed:
             # An optimizer made outside the scope has plain variables: each
