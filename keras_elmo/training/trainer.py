@@ -73,6 +73,7 @@ from keras_elmo.training.training_config import TrainingConfig
 from keras_elmo.training.training_config import check_resume
 from keras_elmo.training.training_config import run_record
 from keras_elmo.utils.atomic import atomic_path
+from keras_elmo.utils.backend import default_jit_compile
 from keras_elmo.utils.backend import require_tensorflow_backend
 from keras_elmo.utils.distribution import worker_count
 from keras_elmo.utils.files import list_files
@@ -502,7 +503,9 @@ def _build_model(run, optimizer, options):
         )
         model.compile(
             optimizer=optimizer,
-            jit_compile=config.jit_compile,
+            # PyTorch: eager (see `default_jit_compile`: torch.compile of
+            # the LSTM loop takes longer than any test run).
+            jit_compile=config.jit_compile and default_jit_compile(),
             steps_per_execution=config.steps_per_execution,
         )
         model.optimizer.build(model.trainable_variables)

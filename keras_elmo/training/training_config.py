@@ -146,7 +146,9 @@ class TrainingConfig:
         keep_checkpoints: int. Defaults to `3`.
         log_every: int. TensorBoard train scalars every this many steps.
             Defaults to `100`.
-        jit_compile: bool. XLA-compile the train step. Defaults to `True`.
+        jit_compile: bool. Compile the train step: XLA on TensorFlow,
+            `jax.jit` on JAX; PyTorch runs eagerly either way. Defaults to
+            `True`.
         mixed_precision: `None`, `"mixed_bfloat16"` or `"mixed_float16"`.
         seed: int. Data, initialisation and sampler seed. Defaults to `0`.
         profile_steps: `(first, last)`, optional. Steps to profile
