@@ -11,9 +11,7 @@ import pytest
 
 from tests.without_tensorflow.pretraining_perplexity_test import TOLERANCE
 from tests.without_tensorflow.pretraining_perplexity_test import reference
-from tests.without_tensorflow.pretraining_perplexity_test import (
-    train_and_score,
-)
+from tests.without_tensorflow.pretraining_perplexity_test import train_and_score
 
 
 @pytest.mark.large
