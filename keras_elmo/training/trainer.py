@@ -631,6 +631,26 @@ def _train_data(run):
     return train_data
 
 
+class _TorchStepSeed(keras.callbacks.Callback):
+    """Seeds PyTorch's global generator from the step, before each step.
+
+    Keras's PyTorch dropout without a seed (the biLM's) draws from torch's
+    global generator, which other code draws from too (a `DataLoader`
+    iterator takes a seed from it): seeded by the step, the masks of step
+    `n` are the same in a resumed run as in an uninterrupted one.
+    """
+
+    def __init__(self, seed):
+        super().__init__()
+        self.seed = int(seed)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        import torch
+
+        step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        torch.manual_seed(self.seed * 1_000_003 + step)
+
+
 def _fit(run, callbacks, verbose):
     """Phase 5, fit: the remaining periods. Returns the history or None."""
     plan = run.plan
@@ -642,6 +662,8 @@ def _fit(run, callbacks, verbose):
     else:
         train_data = _train_data(run)
     callbacks = [*callbacks, CheckpointSaver(run.manager)]
+    if keras.config.backend() == "torch":
+        callbacks.insert(0, _TorchStepSeed(run.config.seed))
     if run.distribution.chief:
         callbacks.insert(
             0,
