@@ -224,7 +224,14 @@ def test_sigkill_and_resume_equal_an_uninterrupted_run(
     for name in expected_export:
         np.testing.assert_array_equal(got_export[name], expected_export[name])
 
-    # 5. TensorBoard (no TensorFlow): the resumed run's event file goes on
+    # 5. `export-hdf5` reads these checkpoints: the final one is the export.
+    exported = tmp_path / "exported"
+    run_cli(["export-hdf5", run_dir, exported], backend)
+    again = _hdf5_arrays(exported / "weights.hdf5")
+    for name in expected_export:
+        np.testing.assert_array_equal(again[name], expected_export[name])
+
+    # 6. TensorBoard (no TensorFlow): the resumed run's event file goes on
     # from the saved step, with the uninterrupted run's values.
     events = sorted(
         glob.glob(str(run_dir / "logs" / "train" / "events.*")),
