@@ -472,8 +472,8 @@ def _build_model(run, optimizer, options):
     if optimizer is None:
         optimizer = make_optimizer(config, plan.steps)
     strategy = run.distribution.strategy
-    distributed = strategy is not None and (
-        strategy is not _default_tf_strategy()
+    distributed = run.distribution.keras_distribution is not None or (
+        strategy is not None and strategy is not _default_tf_strategy()
     )
     # The initial weights follow the config's seed: the same command
     # builds the same model (and the dropout and sampler seeds follow).
@@ -481,8 +481,9 @@ def _build_model(run, optimizer, options):
     with run.distribution.scope():
         if distributed:
             # An optimizer made outside the scope has plain variables: each
-            # replica would add its step to `iterations`. Use a copy made
-            # here, from its config.
+            # replica would add its step to `iterations` (tf.distribute),
+            # or they would sit on one device (keras.distribution). Use a
+            # copy made here, from its config.
             optimizer = keras.optimizers.deserialize(
                 keras.optimizers.serialize(optimizer)
             )

@@ -30,9 +30,7 @@ def check_same_batches(
     got = [got[i] for i in range(len(expected))] if repeat else list(got)
     assert len(got) == len(expected)
     for (x, y), (x_tf, y_tf) in zip(got, expected):
-        np.testing.assert_array_equal(
-            x["character_ids"], x_tf["character_ids"]
-        )
+        np.testing.assert_array_equal(x["character_ids"], x_tf["character_ids"])
         for key in ("next_token_ids", "previous_token_ids"):
             np.testing.assert_array_equal(y[key], y_tf[key])
             assert y[key].dtype == np.int32
