@@ -43,8 +43,6 @@ whole batch are dropped, as in bilm-tf.
 
 import os
 
-import tensorflow as tf
-
 from keras_elmo.preprocessing.elmo_character_tokenizer import (
     tokens_to_character_ids,
 )
@@ -56,10 +54,15 @@ from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.preprocessing.word_vocabulary import validate_vocabulary
 from keras_elmo.training.pydataset import NO_TARGET
 from keras_elmo.training.pydataset import count_tokens
-from keras_elmo.utils.backend import PRETRAIN_ELSEWHERE
 from keras_elmo.utils.backend import require_tensorflow_backend
 from keras_elmo.utils.files import list_files
+from keras_elmo.utils.lazy_module import LazyModule
 from keras_elmo.utils.validation import check_positive_int
+
+# Imported on first use: the trainer imports this module on every backend.
+tf = LazyModule(
+    "tensorflow", feature="The tf.data pretraining pipeline (`make_lm_dataset`)"
+)
 
 # `count_tokens` and `NO_TARGET` live with the NumPy pipeline (no
 # TensorFlow); importable from here as before.
@@ -345,7 +348,8 @@ def make_lm_dataset(
     """
     require_tensorflow_backend(
         "The tf.data pretraining pipeline (`make_lm_dataset`)",
-        PRETRAIN_ELSEWHERE,
+        "use `make_lm_pydataset`: the same batches, with NumPy, on every "
+        "backend",
     )
     check_positive_int(batch_size, "batch_size")
     check_positive_int(unroll_steps, "unroll_steps")

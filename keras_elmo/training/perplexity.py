@@ -29,6 +29,9 @@ import keras
 import numpy as np
 
 from keras_elmo.models.elmo_language_model import ELMoLanguageModel
+from keras_elmo.preprocessing.elmo_character_tokenizer import (
+    tokens_to_character_ids,
+)
 from keras_elmo.preprocessing.elmo_characters import BOS_TOKEN
 from keras_elmo.preprocessing.elmo_characters import EOS_TOKEN
 from keras_elmo.preprocessing.word_vocabulary import UNK_TOKEN
@@ -131,10 +134,6 @@ def _scorer(model):
 
 def _tensorflow_scorer(model):
     import tensorflow as tf
-
-    from keras_elmo.preprocessing.elmo_character_tokenizer import (
-        tokens_to_character_ids,
-    )
 
     max_chars = model.elmo.max_characters_per_token
 

@@ -30,6 +30,7 @@ from keras_elmo.preprocessing.elmo_characters import word_to_char_ids
 from keras_elmo.preprocessing.word_vocabulary import UNK_TOKEN
 from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.preprocessing.word_vocabulary import validate_vocabulary
+from keras_elmo.utils.backend import require_tensorflow
 from keras_elmo.utils.files import list_files
 from keras_elmo.utils.validation import check_positive_int
 
@@ -58,8 +59,6 @@ def _vocabulary_ids(vocabulary):
 
 def _open(path):
     if "://" in path:
-        from keras_elmo.utils.backend import require_tensorflow
-
         tf = require_tensorflow(f"Reading {path}")
         return tf.io.gfile.GFile(path, "rb")
     return open(path, "rb")

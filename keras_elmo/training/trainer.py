@@ -65,6 +65,7 @@ from keras_elmo.training.checkpoint_files import restore_checkpoint
 from keras_elmo.training.checkpoints import latest_run_checkpoint
 from keras_elmo.training.checkpoints import restore_training_checkpoint
 from keras_elmo.training.checkpoints import training_checkpoint
+from keras_elmo.training.data import make_lm_dataset
 from keras_elmo.training.optimizers import make_optimizer
 from keras_elmo.training.pydataset import count_tokens
 from keras_elmo.training.pydataset import make_lm_pydataset
@@ -254,8 +255,6 @@ def _validation_data(
         )
         return data, batches
     import tensorflow as tf
-
-    from keras_elmo.training.data import make_lm_dataset
 
     data = make_lm_dataset(
         files,
@@ -583,8 +582,6 @@ def _print_resume(latest, step, changed_settings):
 
 def _tensorflow_train_data(run, initial_period):
     import tensorflow as tf
-
-    from keras_elmo.training.data import make_lm_dataset
 
     config = run.config
     train_data = make_lm_dataset(
