@@ -16,7 +16,6 @@ exactly the batches an uninterrupted run would have seen.
 """
 
 import collections
-import json
 import os
 
 import keras
@@ -385,30 +384,56 @@ class _BatchStream:
         }
         return inputs, targets
 
-    def state(self):
-        """The position as JSON values (see `restore`)."""
+    def snapshot(self):
+        """The position, cheaply: copies of the buffers' references.
 
-        def columns(buffers):
-            tokens, next_ids, previous_ids = buffers
-            return [_bytes_to_json(tokens), list(next_ids), list(previous_ids)]
-
+        Tokens and windows are never changed once made, so a shallow copy
+        is a true snapshot; `state(snapshot)` turns it into JSON values.
+        """
         return {
-            "version": STATE_VERSION,
             "batches": self.batches,
             "passes": self.passes,
             "order": self.order,
             "file_index": self.file_index,
             "offset": self.offset,
             "exhausted": self.exhausted,
-            "files": self.files,
             "rngs": [
                 _rng_state(rng)
                 for rng in (self.file_rng, self.lines.rng, self.windows.rng)
             ],
-            "line_buffer": _bytes_to_json(self.lines.items),
-            "window_buffer": [columns(w) for w in self.windows.items],
-            "pending": columns(self.pending),
-            "rows": [columns(row) for row in self.rows],
+            "line_buffer": list(self.lines.items),
+            "window_buffer": list(self.windows.items),
+            "pending": [list(buffer) for buffer in self.pending],
+            "rows": [[list(buffer) for buffer in row] for row in self.rows],
+        }
+
+    def state(self, snapshot=None):
+        """The position (now, or of a `snapshot()`) as JSON values."""
+
+        def columns(buffers):
+            tokens, next_ids, previous_ids = buffers
+            return [_bytes_to_json(tokens), list(next_ids), list(previous_ids)]
+
+        snapshot = snapshot or self.snapshot()
+        return {
+            "version": STATE_VERSION,
+            **{
+                key: snapshot[key]
+                for key in (
+                    "batches",
+                    "passes",
+                    "order",
+                    "file_index",
+                    "offset",
+                    "exhausted",
+                    "rngs",
+                )
+            },
+            "files": self.files,
+            "line_buffer": _bytes_to_json(snapshot["line_buffer"]),
+            "window_buffer": [columns(w) for w in snapshot["window_buffer"]],
+            "pending": columns(snapshot["pending"]),
+            "rows": [columns(row) for row in snapshot["rows"]],
         }
 
     def restore(self, state):
@@ -483,9 +508,7 @@ class LMPyDataset(keras.utils.PyDataset):
         self._snapshots = collections.OrderedDict()  # index -> state
         self._base = stream.batches  # stream batch count of index 0
         # A finite dataset starts over when read again from the start.
-        self._initial = (
-            None if num_batches is None else json.dumps(stream.state())
-        )
+        self._initial = None if num_batches is None else stream.state()
 
     @property
     def num_batches(self):
@@ -497,7 +520,7 @@ class LMPyDataset(keras.utils.PyDataset):
         produced = self._stream.batches - self._base
         if index < produced and self._initial is not None:
             # A finite dataset read again (each evaluation): start over.
-            self.restore(json.loads(self._initial))
+            self.restore(self._initial)
             produced = 0
             while produced < index:
                 self._next(produced)
@@ -510,7 +533,7 @@ class LMPyDataset(keras.utils.PyDataset):
         return self._next(index)
 
     def _next(self, index):
-        self._snapshots[index] = json.dumps(self._stream.state())
+        self._snapshots[index] = self._stream.snapshot()
         batch = self._stream.next()
         if batch is None:
             self._snapshots.pop(index)
@@ -545,7 +568,7 @@ class LMPyDataset(keras.utils.PyDataset):
                 f"No position kept for batch {consumed} (produced "
                 f"{produced}, kept {list(self._snapshots)})."
             )
-        return json.loads(self._snapshots[consumed])
+        return self._stream.state(self._snapshots[consumed])
 
     def restore(self, state):
         """Continue from `state`: the next batch is index 0."""
