@@ -150,7 +150,7 @@ def main(argv=None):
     from keras_elmo.presets import builtin_preset_config
 
     emit({"benchmark": "machine", **machine_info(), "threads": threads})
-    vocabulary, data = training_batches(
+    vocabulary, data, _ = training_batches(
         args.vocab_size, args.batch_size, args.unroll_steps, args.seed, 3
     )
     keras.utils.set_random_seed(args.seed)

@@ -2,7 +2,8 @@
 
 Times the train step of `ELMoLanguageModel` (forward and backward LMs,
 shared sampled softmax, Adagrad with gradient clipping, as bilm-tf) on
-windows of real English text made by `keras_elmo.training.make_lm_dataset`,
+windows of real English text made by `keras_elmo.training.make_lm_dataset`
+(TensorFlow backend) or `make_lm_pydataset` (JAX, PyTorch: no TensorFlow),
 and prints one JSON line with tokens/s and the model FLOP utilisation (MFU):
 the step's FLOPs per second divided by the dense float32 matmul FLOP/s
 measured in the same process, between the timed steps.
@@ -16,6 +17,7 @@ Usage (from the repository root):
 
     python benchmarks/training.py
     python benchmarks/training.py --no-jit --steps 5
+    KERAS_BACKEND=jax python benchmarks/training.py
 """
 
 import collections
@@ -96,39 +98,56 @@ def make_vocabulary(sentences, size):
 
 
 def training_batches(vocab_size, batch_size, unroll_steps, seed, steps):
-    """The vocabulary and `steps` NumPy batches of real English windows.
+    """The vocabulary, `steps` NumPy batches of real English windows, and
+    the input pipeline's tokens/s.
 
     Batches are made before timing, so the figures are the train step's.
+    TensorFlow backend: `make_lm_dataset` (tf.data), as before; JAX and
+    PyTorch: `make_lm_pydataset` (NumPy, no TensorFlow needed). The
+    pipeline's own rate (batches after the first, per second of making
+    them) is reported beside the step's.
 
     Returns:
-        `(vocabulary, [(x, y), ...])` with `x`/`y` dicts of NumPy arrays as
-        `make_lm_dataset` yields them.
+        `(vocabulary, [(x, y), ...], pipeline_tokens_per_s)` with `x`/`y`
+        dicts of NumPy arrays as the pipelines yield them.
     """
-    from keras_elmo.training.data import make_lm_dataset
+    import keras
 
     sentences = corpus_sentences()
     vocabulary = make_vocabulary(sentences, vocab_size)
+    arguments = dict(
+        batch_size=batch_size,
+        unroll_steps=unroll_steps,
+        seed=seed,
+        repeat=True,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         text = os.path.join(tmp, "corpus.txt")
         with open(text, "w", encoding="utf-8") as f:
             for sentence in sentences:
                 f.write(" ".join(sentence) + "\n")
-        dataset = make_lm_dataset(
-            text,
-            vocabulary,
-            batch_size=batch_size,
-            unroll_steps=unroll_steps,
-            seed=seed,
-            repeat=True,
-        )
-        data = [
-            (
-                {k: v.numpy() for k, v in x.items()},
-                {k: v.numpy() for k, v in y.items()},
+        if keras.config.backend() == "tensorflow":
+            from keras_elmo.training.data import make_lm_dataset
+
+            iterator = make_lm_dataset(text, vocabulary, **arguments)
+            batches = (
+                (
+                    {k: v.numpy() for k, v in x.items()},
+                    {k: v.numpy() for k, v in y.items()},
+                )
+                for x, y in iterator.take(steps)
             )
-            for x, y in dataset.take(steps)
-        ]
-    return vocabulary, data
+        else:
+            from keras_elmo.training.pydataset import make_lm_pydataset
+
+            dataset = make_lm_pydataset(text, vocabulary, **arguments)
+            batches = (dataset[i] for i in range(steps))
+        data = [next(batches)]
+        start = time.perf_counter()
+        data.extend(batches)
+        elapsed = time.perf_counter() - start
+    rate = (steps - 1) * batch_size * unroll_steps / max(elapsed, 1e-9)
+    return vocabulary, data, rate
 
 
 def main(argv=None):
@@ -141,10 +160,11 @@ def main(argv=None):
     from keras_elmo.models.elmo import ELMo
     from keras_elmo.models.elmo_language_model import ELMoLanguageModel
     from keras_elmo.presets import builtin_preset_config
+    from keras_elmo.utils.backend import default_jit_compile
 
     emit({"benchmark": "machine", **machine_info(), "threads": threads})
     steps = args.warmup_steps + args.repeats
-    vocabulary, data = training_batches(
+    vocabulary, data, pipeline_rate = training_batches(
         args.vocab_size, args.batch_size, args.unroll_steps, args.seed, steps
     )
 
@@ -165,7 +185,10 @@ def main(argv=None):
         seed=args.seed,
         dtype=policy,
     )
-    model.compile(jit_compile=not args.no_jit)
+    # PyTorch runs eagerly (keras_elmo's default there: torch.compile of
+    # the LSTM loop takes tens of minutes).
+    jit_compile = not args.no_jit and default_jit_compile()
+    model.compile(jit_compile=jit_compile)
 
     tokens = args.batch_size * args.unroll_steps
     forward = forward_flops_per_token(options)
@@ -203,7 +226,7 @@ def main(argv=None):
             "num_negative_samples": model.num_negative_samples,
             "dropout": args.dropout,
             "dtype": args.dtype,
-            "jit_compile": not args.no_jit,
+            "jit_compile": jit_compile,
             "clock": args.clock,
             "threads": threads,
             "tokens_per_step": tokens,
@@ -217,6 +240,8 @@ def main(argv=None):
             "mfu": round(median(utilisation), 4),
             "mfu_runs": [round(u, 4) for u in utilisation],
             "final_loss": round(float(np.asarray(logs["loss"])), 4),
+            "backend": keras.config.backend(),
+            "pipeline_tokens_per_s": round(pipeline_rate, 1),
             "warmup_seconds": round(warmup, 2),
             "load_average": load_average(),
         }

@@ -90,7 +90,14 @@ def add_parser(subparsers):
     parser.add_argument("--checkpoint-every", type=int, default=1000)
     parser.add_argument("--keep-checkpoints", type=int, default=3)
     parser.add_argument("--log-every", type=int, default=100)
-    parser.add_argument("--strategy", default="default", choices=STRATEGIES)
+    parser.add_argument(
+        "--strategy",
+        default="default",
+        choices=STRATEGIES,
+        help="default: one device; data_parallel: every local device "
+        "(JAX, keras.distribution.DataParallel); mirrored, multi_worker, "
+        "tpu: tf.distribute (TensorFlow backend)",
+    )
     parser.add_argument("--no-jit", action="store_true", help="disable XLA")
     parser.add_argument(
         "--steps-per-execution",
@@ -108,7 +115,8 @@ def add_parser(subparsers):
         nargs=2,
         type=int,
         metavar=("FIRST", "LAST"),
-        help="profile these global steps (TensorBoard Profile tab)",
+        help="profile these global steps (TensorBoard Profile tab; "
+        "TensorFlow backend)",
     )
     parser.add_argument("--quiet", action="store_true")
     parser.set_defaults(func=run)

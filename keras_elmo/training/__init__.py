@@ -1,6 +1,7 @@
-"""biLM pretraining: the tf.data pipeline, the trainer, checkpoints.
+"""biLM pretraining: the input pipelines, the trainer, checkpoints.
 
-Every name is imported lazily, on first access (TensorFlow is heavy).
+Every name is imported lazily, on first access (TensorFlow is heavy, and
+only the TensorFlow backend's pipeline and checkpoints need it).
 Vocabularies live in `keras_elmo.preprocessing`, the softmax losses in
 `keras_elmo.layers.softmax_losses`, the perplexity metric in
 `keras_elmo.metrics`.
@@ -10,8 +11,10 @@ from keras_elmo.utils.lazy_exports import lazy_exports
 
 # Public name -> module that defines it (imported on first access).
 _LAZY_EXPORTS = {
-    "NO_TARGET": "keras_elmo.training.data",
-    "count_tokens": "keras_elmo.training.data",
+    "NO_TARGET": "keras_elmo.training.pydataset",
+    "count_tokens": "keras_elmo.training.pydataset",
+    "make_lm_pydataset": "keras_elmo.training.pydataset",
+    "LMPyDataset": "keras_elmo.training.pydataset",
     "list_files": "keras_elmo.utils.files",
     "make_lm_dataset": "keras_elmo.training.data",
     "TrainingLogger": "keras_elmo.training.callbacks",
@@ -29,6 +32,9 @@ _LAZY_EXPORTS = {
     "baseline_perplexities": "keras_elmo.training.kneser_ney",
     "training_checkpoint": "keras_elmo.training.checkpoints",
     "restore_training_checkpoint": "keras_elmo.training.checkpoints",
+    "save_checkpoint": "keras_elmo.training.checkpoint_files",
+    "restore_checkpoint": "keras_elmo.training.checkpoint_files",
+    "latest_checkpoint": "keras_elmo.training.checkpoint_files",
 }
 
 __all__ = [*_LAZY_EXPORTS]

@@ -3,7 +3,9 @@
 import time
 
 import keras
-import tensorflow as tf
+
+from keras_elmo.training.scalar_writer import scalar_writer
+from keras_elmo.utils.backend import require_tensorflow_backend
 
 TRAIN_SCALARS = (
     "loss",
@@ -12,6 +14,26 @@ TRAIN_SCALARS = (
     "backward_perplexity",
     "gradient_norm",
 )
+
+
+def check_profiling():
+    """Raise in one line unless profiling can run (the TensorFlow backend).
+
+    Example:
+
+    >>> check_profiling()  # under KERAS_BACKEND=jax: UnsupportedBackendError
+    """
+    require_tensorflow_backend(
+        "Profiling training steps (`profile_steps`, --profile-steps; the "
+        "TensorFlow profiler)",
+        "leave profiling out",
+    )
+
+
+def _profiler():
+    import tensorflow as tf
+
+    return tf.profiler.experimental
 
 
 def _learning_rate(optimizer):
@@ -28,7 +50,9 @@ class TrainingLogger(keras.callbacks.Callback):
     checkpoint): loss, average/forward/backward perplexity, gradient norm,
     learning rate and tokens per second. Validation scalars go to the
     `validation` writer after each checkpoint period. Optionally profiles a
-    range of steps (TensorBoard's Profile tab).
+    range of steps (TensorBoard's Profile tab; TensorFlow backend only).
+    Scalars are written by `scalar_writer`: `tf.summary` on TensorFlow,
+    the `tensorboard` package's writer on JAX and PyTorch.
 
     Args:
         log_dir: str. TensorBoard log directory (`train/` and
@@ -52,13 +76,11 @@ class TrainingLogger(keras.callbacks.Callback):
         self.tokens_per_batch = int(tokens_per_batch)
         self.log_every = max(1, int(log_every))
         self.profile_steps = profile_steps
+        if profile_steps:
+            check_profiling()
         self._profiling = False
-        self._train_writer = tf.summary.create_file_writer(
-            f"{self.log_dir}/train"
-        )
-        self._validation_writer = tf.summary.create_file_writer(
-            f"{self.log_dir}/validation"
-        )
+        self._train_writer = scalar_writer(f"{self.log_dir}/train")
+        self._validation_writer = scalar_writer(f"{self.log_dir}/validation")
 
     def _step(self):
         return int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
@@ -70,13 +92,13 @@ class TrainingLogger(keras.callbacks.Callback):
         if self.profile_steps and not self._profiling:
             first, last = self.profile_steps
             if first <= self._step() + 1 <= last:
-                tf.profiler.experimental.start(f"{self.log_dir}/train")
+                _profiler().start(f"{self.log_dir}/train")
                 self._profiling = True
 
     def on_train_batch_end(self, batch, logs=None):
         step = self._step()
         if self._profiling and step >= self.profile_steps[1]:
-            tf.profiler.experimental.stop()
+            _profiler().stop()
             self._profiling = False
         # Steps advance by `steps_per_execution` between calls: log when a
         # multiple of `log_every` was passed.
@@ -89,43 +111,39 @@ class TrainingLogger(keras.callbacks.Callback):
         throughput = (step - self._last_step) * self.tokens_per_batch / elapsed
         self._last_time, self._last_step = now, step
         logs["tokens_per_second"] = throughput
-        with self._train_writer.as_default(step=step):
-            for name in TRAIN_SCALARS:
-                if name in logs:
-                    tf.summary.scalar(name, float(logs[name]))
-            tf.summary.scalar(
-                "learning_rate", _learning_rate(self.model.optimizer)
-            )
-            tf.summary.scalar("tokens_per_second", throughput)
-        self._train_writer.flush()
+        scalars = {name: logs[name] for name in TRAIN_SCALARS if name in logs}
+        scalars["learning_rate"] = _learning_rate(self.model.optimizer)
+        scalars["tokens_per_second"] = throughput
+        self._train_writer.scalars(scalars, step)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         step = self._step()
         validation = {k[4:]: v for k, v in logs.items() if k.startswith("val_")}
         if validation:
-            with self._validation_writer.as_default(step=step):
-                for name, value in validation.items():
-                    tf.summary.scalar(name, float(value))
-            self._validation_writer.flush()
+            self._validation_writer.scalars(validation, step)
 
     def on_train_end(self, logs=None):
         if self._profiling:
-            tf.profiler.experimental.stop()
+            _profiler().stop()
             self._profiling = False
         self._train_writer.close()
         self._validation_writer.close()
 
 
 class CheckpointSaver(keras.callbacks.Callback):
-    """Saves a `tf.train.CheckpointManager` at the end of each period.
+    """Saves a checkpoint manager at the end of each period.
 
-    TensorFlow writes a checkpoint's files first and its `checkpoint` index
-    last (atomically), so a crash mid-save leaves the previous checkpoint
-    as the latest; the manager keeps the last `max_to_keep`.
+    A `tf.train.CheckpointManager` (TensorFlow backend) writes a
+    checkpoint's files first and its `checkpoint` index last (atomically),
+    so a crash mid-save leaves the previous checkpoint as the latest; a
+    `CheckpointFiles` (JAX, PyTorch) writes each checkpoint directory aside
+    and renames it. Both keep the last few.
 
     Args:
-        manager: a `tf.train.CheckpointManager` over the model and optimizer.
+        manager: a `tf.train.CheckpointManager` or a
+            `keras_elmo.training.checkpoint_files.CheckpointFiles` over the
+            model and optimizer: anything with `save(checkpoint_number=)`.
 
     Example:
 

@@ -8,35 +8,28 @@ path instead; restoring checks that every one of them was found.
 """
 
 import os
-import re
-
-import tensorflow as tf
 
 from keras_elmo.conversion.bilm_options import options_to_config
 from keras_elmo.models.elmo import ELMo
 from keras_elmo.models.elmo_language_model import ELMoLanguageModel
 from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.presets.preset_directory import VOCABULARY_FILE
+from keras_elmo.training.checkpoint_files import _by_path
+from keras_elmo.training.checkpoint_files import checkpoint_steps
+from keras_elmo.training.checkpoint_files import restore_checkpoint
 from keras_elmo.training.training_config import read_run_record
-
-# `adagrad_3/iteration` -> `adagrad/iteration`: Keras numbers the names of
-# optimizers made in the same process.
-_NUMBERED_OWNER = re.compile(r"^([^/]*?)(_\d+)?/")
+from keras_elmo.utils.backend import require_tensorflow
 
 
-def _by_path(variables, strip_owner_number=False):
-    named = {}
-    for variable in variables:
-        path = variable.path
-        if strip_owner_number:
-            path = _NUMBERED_OWNER.sub(r"\1/", path)
-        if path in named:
-            raise ValueError(
-                f"Two variables have the path {path!r}: cannot checkpoint "
-                "them by name."
-            )
-        named[path] = getattr(variable, "value", variable)
-    return named
+def _tf():
+    return require_tensorflow("TensorFlow training checkpoints (tf.train)")
+
+
+def _values(named):
+    return {
+        path: getattr(variable, "value", variable)
+        for path, variable in named.items()
+    }
 
 
 def training_checkpoint(model, include_optimizer=True):
@@ -59,38 +52,39 @@ def training_checkpoint(model, include_optimizer=True):
     )
     ```
     """
-    objects = {"weights": _by_path(model.weights)}
+    tf = _tf()
+    objects = {"weights": _values(_by_path(model.weights))}
     if include_optimizer:
         # The learning rate comes from the arguments of each run, so that a
         # resumed run can change it.
         objects["optimizer"] = {
             path: variable
-            for path, variable in _by_path(
-                model.optimizer.variables, strip_owner_number=True
+            for path, variable in _values(
+                _by_path(model.optimizer.variables, strip_owner_number=True)
             ).items()
             if not path.endswith("/learning_rate")
         }
     return tf.train.Checkpoint(**objects)
 
 
-class _LegacyOptimizer(tf.Module):
+def _legacy_optimizer(trainable_variables):
     """Reads the model weights of a checkpoint written before this module.
 
     Those checkpoints were `tf.train.Checkpoint(model=..., optimizer=...)`:
     complete only through the optimizer's list of trainable variables.
     """
-
-    def __init__(self, trainable_variables):
-        super().__init__()
-        self._trainable_variables = [
-            getattr(v, "value", v) for v in trainable_variables
-        ]
+    module = _tf().Module()
+    module._trainable_variables = [
+        getattr(v, "value", v) for v in trainable_variables
+    ]
+    return module
 
 
 def _check_readable(path):
     # A damaged index or data file (a full disk, a copy cut short) gives a
     # raw TensorFlow trace ("file is too short to be an sstable"); say
     # which checkpoint, in one line.
+    tf = _tf()
     try:
         tf.train.load_checkpoint(path).get_variable_to_shape_map()
     except (tf.errors.OpError, ValueError) as error:
@@ -121,6 +115,7 @@ def restore_training_checkpoint(model, path, include_optimizer=True):
     restore_training_checkpoint(lm, tf.train.latest_checkpoint(directory))
     ```
     """
+    tf = _tf()
     checkpoint = training_checkpoint(model, include_optimizer)
     _check_readable(path)
     try:
@@ -144,7 +139,7 @@ def restore_training_checkpoint(model, path, include_optimizer=True):
         raise ValueError(f"{path} is not a keras_elmo training checkpoint.")
     optimizer = model.optimizer if include_optimizer else None
     legacy = tf.train.Checkpoint(
-        model=model, optimizer=optimizer or _LegacyOptimizer(trainable)
+        model=model, optimizer=optimizer or _legacy_optimizer(trainable)
     )
     try:
         legacy.restore(path).expect_partial()
@@ -154,6 +149,39 @@ def restore_training_checkpoint(model, path, include_optimizer=True):
             "model or optimizer: use the same arguments, or a new output "
             "directory."
         ) from error
+
+
+def latest_run_checkpoint(checkpoint_dir):
+    """The newest checkpoint of a run's `checkpoints/` and its format.
+
+    TensorFlow-backend runs write `tf.train` checkpoints (a `checkpoint`
+    index file and `ckpt-<step>.index` / `.data-*` files); JAX and PyTorch
+    runs write `ckpt-<step>/` directories (`keras_elmo.training.
+    checkpoint_files`).
+
+    Args:
+        checkpoint_dir: str.
+
+    Returns:
+        `(kind, path)`: kind `"tensorflow"` or `"variables"`, or
+        `(None, None)` when there is no checkpoint.
+
+    Example:
+
+    >>> latest_run_checkpoint("runs/en/checkpoints")
+    ('variables', 'runs/en/checkpoints/ckpt-3000')
+    """
+    steps = checkpoint_steps(checkpoint_dir)
+    if steps:
+        return "variables", steps[max(steps)]
+    if os.path.isfile(os.path.join(checkpoint_dir, "checkpoint")):
+        tf = require_tensorflow(
+            f"Reading the TensorFlow checkpoints in {checkpoint_dir}"
+        )
+        latest = tf.train.latest_checkpoint(checkpoint_dir)
+        if latest is not None:
+            return "tensorflow", latest
+    return None, None
 
 
 def export_checkpoint(run_dir, destination):
@@ -178,7 +206,7 @@ def export_checkpoint(run_dir, destination):
             f"{run_dir} is not a training run: {config_path} is missing."
         )
     config = read_run_record(config_path)
-    latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
+    kind, latest = latest_run_checkpoint(os.path.join(run_dir, "checkpoints"))
     if latest is None:
         raise FileNotFoundError(f"{run_dir}/checkpoints holds no checkpoint.")
     vocabulary = load_vocabulary(os.path.join(run_dir, VOCABULARY_FILE))
@@ -187,6 +215,9 @@ def export_checkpoint(run_dir, destination):
         config["vocab_size"],
         num_negative_samples=config["num_negative_samples"],
     )
-    restore_training_checkpoint(model, latest, include_optimizer=False)
+    if kind == "tensorflow":
+        restore_training_checkpoint(model, latest, include_optimizer=False)
+    else:
+        restore_checkpoint(model, latest, include_optimizer=False)
     model.save_to_preset(destination, vocabulary=vocabulary)
     return destination

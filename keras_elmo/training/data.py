@@ -1,5 +1,8 @@
 """tf.data input pipeline for biLM pretraining, as in bilm-tf's training.
 
+The TensorFlow backend's pipeline; `keras_elmo.training.pydataset` makes
+the same batches with NumPy for every backend.
+
 Text files hold one sentence a line, tokens separated by whitespace. Each
 sentence becomes `<S> w_1 ... w_n </S>`; the sentences are concatenated into
 one token stream, which is cut into windows of `unroll_steps` consecutive
@@ -40,8 +43,6 @@ whole batch are dropped, as in bilm-tf.
 
 import os
 
-import tensorflow as tf
-
 from keras_elmo.preprocessing.elmo_character_tokenizer import (
     tokens_to_character_ids,
 )
@@ -51,12 +52,21 @@ from keras_elmo.preprocessing.elmo_characters import MAX_CHARACTERS_PER_TOKEN
 from keras_elmo.preprocessing.word_vocabulary import UNK_TOKEN
 from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.preprocessing.word_vocabulary import validate_vocabulary
-from keras_elmo.utils.backend import PRETRAIN_ELSEWHERE
+from keras_elmo.training.pydataset import NO_TARGET
+from keras_elmo.training.pydataset import count_tokens
 from keras_elmo.utils.backend import require_tensorflow_backend
 from keras_elmo.utils.files import list_files
+from keras_elmo.utils.lazy_module import LazyModule
 from keras_elmo.utils.validation import check_positive_int
 
-NO_TARGET = -1
+# Imported on first use: the trainer imports this module on every backend.
+tf = LazyModule(
+    "tensorflow", feature="The tf.data pretraining pipeline (`make_lm_dataset`)"
+)
+
+# `count_tokens` and `NO_TARGET` live with the NumPy pipeline (no
+# TensorFlow); importable from here as before.
+__all__ = ["NO_TARGET", "count_tokens", "make_lm_dataset"]
 # Lines encoded per vectorised map call.
 _LINES_PER_CHUNK = 512
 # TextLineDataset read buffer, in bytes.
@@ -338,7 +348,8 @@ def make_lm_dataset(
     """
     require_tensorflow_backend(
         "The tf.data pretraining pipeline (`make_lm_dataset`)",
-        PRETRAIN_ELSEWHERE,
+        "use `make_lm_pydataset`: the same batches, with NumPy, on every "
+        "backend",
     )
     check_positive_int(batch_size, "batch_size")
     check_positive_int(unroll_steps, "unroll_steps")
@@ -395,41 +406,3 @@ def make_lm_dataset(
             )
         )
     return batches.prefetch(tf.data.AUTOTUNE)
-
-
-def count_tokens(file_pattern):
-    """Number of stream tokens `make_lm_dataset` builds from the files.
-
-    Counts the words of every non-blank line plus its `<S>` and `</S>`, with
-    the same whitespace splitting as the pipeline. With
-    `row_continuity=False`, one pass gives
-    `count_tokens(files) // (batch_size * unroll_steps)` batches (at most
-    that with `row_continuity=True`): use it for `steps_per_epoch`.
-
-    Args:
-        file_pattern: str or path-like, or a list of them (see
-            `list_files`).
-
-    Returns:
-        int.
-
-    Example:
-
-    ```python
-    steps = count_tokens("corpus/*.txt") // (128 * 20)
-    ```
-    """
-    files = list_files(file_pattern)
-
-    def chunk_size(chunk):
-        lengths = tf.strings.split(chunk).row_lengths()  # (lines,)
-        non_blank = tf.boolean_mask(lengths, lengths > 0)  # (sentences,)
-        return tf.reduce_sum(non_blank + 2)
-
-    counts = (
-        tf.data.TextLineDataset(files, buffer_size=_READ_BUFFER_SIZE)
-        .batch(_LINES_PER_CHUNK)
-        .map(chunk_size, num_parallel_calls=tf.data.AUTOTUNE)
-    )
-    total = counts.reduce(tf.constant(0, tf.int64), lambda a, b: a + b)
-    return int(total)

@@ -25,8 +25,8 @@ other and with `keras_elmo.training.kneser_ney`:
 
 import math
 
+import keras
 import numpy as np
-import tensorflow as tf
 
 from keras_elmo.models.elmo_language_model import ELMoLanguageModel
 from keras_elmo.preprocessing.elmo_character_tokenizer import (
@@ -37,8 +37,9 @@ from keras_elmo.preprocessing.elmo_characters import EOS_TOKEN
 from keras_elmo.preprocessing.word_vocabulary import UNK_TOKEN
 from keras_elmo.preprocessing.word_vocabulary import iter_sentences
 from keras_elmo.presets.preset_handles import resolve_preset
-from keras_elmo.training.data import count_tokens
-from keras_elmo.training.data import make_lm_dataset
+from keras_elmo.training.pydataset import CharacterIds
+from keras_elmo.training.pydataset import count_tokens
+from keras_elmo.training.pydataset import make_lm_pydataset
 from keras_elmo.utils.validation import check_positive_int
 
 MODES = ("sentences", "windows")
@@ -102,7 +103,38 @@ def sentence_batches(sentences, vocabulary, max_tokens_per_batch=4096):
 
 
 def _scorer(model):
-    """A traced function: (tokens, next, previous) -> per-direction sums."""
+    """(tokens, next, previous) -> per-direction NLL sums and target counts.
+
+    TensorFlow backend: one traced function (string ops in the graph).
+    JAX and PyTorch: NumPy character ids, the biLM through `predict_on_batch`
+    (compiled on JAX), and the full softmax.
+    """
+    if keras.config.backend() == "tensorflow":
+        return _tensorflow_scorer(model)
+    characters = CharacterIds(model.elmo.max_characters_per_token)
+
+    def score(tokens, next_ids, previous_ids):
+        present = tokens != b""  # (rows, length)
+        character_ids = characters(tokens.tolist())  # (rows, length, chars)
+        character_ids *= present[..., None].astype(np.int32)  # 0 = padding
+        hidden = model.predict_on_batch({"character_ids": character_ids})
+        sums = []
+        for direction, labels in (
+            ("forward", next_ids),
+            ("backward", previous_ids),
+        ):
+            nll = model.softmax(hidden[direction], labels, training=False)
+            nll = keras.ops.convert_to_numpy(nll).astype(np.float64)
+            sums.append(np.sum(nll))
+            sums.append(float(np.sum(labels >= 0)))
+        return np.asarray(sums)
+
+    return score
+
+
+def _tensorflow_scorer(model):
+    import tensorflow as tf
+
     max_chars = model.elmo.max_characters_per_token
 
     @tf.function(
@@ -127,7 +159,7 @@ def _scorer(model):
             sums.append(tf.reduce_sum(tf.cast(labels >= 0, tf.float64)))
         return tf.stack(sums)
 
-    return score
+    return lambda *batch: score(*batch).numpy()
 
 
 def sentence_perplexity(
@@ -157,7 +189,7 @@ def sentence_perplexity(
     score = _scorer(model)
     totals = np.zeros(4, np.float64)
     for batch in sentence_batches(sentences, vocabulary, max_tokens_per_batch):
-        totals += score(*batch).numpy()
+        totals += score(*batch)
     return _results(*totals)
 
 
@@ -266,18 +298,19 @@ def _window_perplexity(model_dir, files, batch_size, unroll_steps):
         )
     model, vocabulary = load_language_model(model_dir)
     model.compile()
-    data = make_lm_dataset(
+    # The NumPy pipeline on every backend: the windows of make_lm_dataset.
+    data = make_lm_pydataset(
         files,
         vocabulary,
         batch_size=batch_size,
         unroll_steps=unroll_steps,
         shuffle=False,
+        num_batches=batches,
     )
     results = model.evaluate(data, steps=batches, verbose=0, return_dict=True)
     results = {key: float(value) for key, value in results.items()}
     # Targets scored per direction: every window position but the -1s.
-    targets = 0
-    for _, y in data.take(batches):
-        targets += int(np.sum(y["next_token_ids"].numpy() >= 0))
-    results["targets"] = targets
+    results["targets"] = sum(
+        int(np.sum(data[i][1]["next_token_ids"] >= 0)) for i in range(batches)
+    )
     return results

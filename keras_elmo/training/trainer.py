@@ -1,9 +1,18 @@
 """`train_language_model`: folder of text -> trained, resumable biLM.
 
 The whole training loop is `model.fit`; this module wires the pieces:
-strategy scope, data pipeline, `ELMoLanguageModel`, TensorBoard logging,
+distribution, data pipeline, `ELMoLanguageModel`, TensorBoard logging,
 periodic checkpoints with automatic resume, and the final export in the
 original hdf5 format.
+
+Every Keras backend trains. On TensorFlow: the tf.data pipeline
+(`make_lm_dataset`), `tf.distribute` strategies and `tf.train`
+checkpoints, as before; a resumed run restarts its data stream with a seed
+derived from the period. On JAX and PyTorch (no TensorFlow needed): the
+NumPy pipeline (`make_lm_pydataset`), whose exact position is saved in
+every checkpoint, so that a resumed run reads the very batches an
+uninterrupted run would; on JAX, `strategy="data_parallel"` splits each
+global batch over all local devices (`keras.distribution.DataParallel`).
 
 Layout of `output_dir`:
 
@@ -11,8 +20,11 @@ Layout of `output_dir`:
                            (options, vocabulary size and SHA-256, ...);
                            written last at start, checked on resume
     vocabulary.txt         the target vocabulary (original format)
-    checkpoints/           tf.train checkpoints of the weights and optimizer
-                           state (by variable path), the last N
+    checkpoints/           the weights and optimizer state (by variable
+                           path), the last N: tf.train checkpoints on the
+                           TensorFlow backend; on JAX and PyTorch
+                           ckpt-<step>/ directories that also hold the
+                           data position (`checkpoint_files`)
     logs/train, logs/validation   TensorBoard event files
     export/                a preset (`ELMoLanguageModel.save_to_preset`):
                            options.json + weights.hdf5 (original format,
@@ -22,13 +34,14 @@ Layout of `output_dir`:
                            training ends
 """
 
+import contextlib
+import dataclasses
 import json
 import math
 import os
 from typing import NamedTuple
 
 import keras
-import tensorflow as tf
 
 from keras_elmo.conversion.bilm_hdf5 import has_softmax
 from keras_elmo.conversion.bilm_hdf5 import load_bilm_weights
@@ -46,27 +59,38 @@ from keras_elmo.presets.preset_handles import builtin_preset_config
 from keras_elmo.presets.preset_handles import resolve_preset
 from keras_elmo.training.callbacks import CheckpointSaver
 from keras_elmo.training.callbacks import TrainingLogger
+from keras_elmo.training.callbacks import check_profiling
+from keras_elmo.training.checkpoint_files import CheckpointFiles
+from keras_elmo.training.checkpoint_files import restore_checkpoint
+from keras_elmo.training.checkpoints import latest_run_checkpoint
 from keras_elmo.training.checkpoints import restore_training_checkpoint
 from keras_elmo.training.checkpoints import training_checkpoint
-from keras_elmo.training.data import count_tokens
 from keras_elmo.training.data import make_lm_dataset
 from keras_elmo.training.optimizers import make_optimizer
+from keras_elmo.training.pydataset import count_tokens
+from keras_elmo.training.pydataset import make_lm_pydataset
+from keras_elmo.training.training_config import STRATEGIES
 from keras_elmo.training.training_config import TrainingConfig
 from keras_elmo.training.training_config import check_resume
 from keras_elmo.training.training_config import run_record
 from keras_elmo.utils.atomic import atomic_path
-from keras_elmo.utils.backend import PRETRAIN_ELSEWHERE
+from keras_elmo.utils.backend import default_jit_compile
 from keras_elmo.utils.backend import require_tensorflow_backend
 from keras_elmo.utils.distribution import worker_count
 from keras_elmo.utils.files import list_files
 
 CONFIG_FILE = "training_config.json"
 VOCABULARY_FILE = "vocabulary.txt"
-STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+# The `tf.distribute` strategies (TensorFlow backend).
+TF_STRATEGIES = ("mirrored", "multi_worker", "tpu")
+
+
+def _on_tensorflow():
+    return keras.config.backend() == "tensorflow"
 
 
 def make_strategy(name):
-    """A `tf.distribute` strategy by name.
+    """A `tf.distribute` strategy by name (TensorFlow backend).
 
     Args:
         name: `"default"` (one device), `"mirrored"` (all local devices),
@@ -78,23 +102,121 @@ def make_strategy(name):
 
     >>> strategy = make_strategy("mirrored")
     """
+    if name not in STRATEGIES or name == "data_parallel":
+        raise ValueError(
+            f"`strategy` must be one of {('default', *TF_STRATEGIES)} on "
+            f"the TensorFlow backend. Received: {name!r}"
+        )
+    require_tensorflow_backend(
+        f"The tf.distribute strategy {name!r}",
+        "on JAX use strategy='data_parallel' (keras.distribution)",
+    )
+    import tensorflow as tf
+
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker":
         return tf.distribute.MultiWorkerMirroredStrategy()
-    if name == "tpu":
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
-        tf.config.experimental_connect_to_cluster(resolver)
-        tf.tpu.experimental.initialize_tpu_system(resolver)
-        return tf.distribute.TPUStrategy(resolver)
-    raise ValueError(
-        f"`strategy` must be one of {STRATEGIES}. Received: {name!r}"
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
+
+
+class _Distribution(NamedTuple):
+    """Where the run's steps execute, whatever the backend."""
+
+    strategy: object  # a tf.distribute.Strategy, or None off TensorFlow
+    keras_distribution: object  # a keras.distribution.Distribution or None
+    replicas: int  # replicas (devices) that share one global batch
+    chief: bool  # the process that writes the run's files
+    num_workers: int  # processes that each run the program
+    sampler_dtype: str
+
+    def scope(self):
+        if self.strategy is not None:
+            return self.strategy.scope()
+        if self.keras_distribution is not None:
+            return self.keras_distribution.scope()
+        return contextlib.nullcontext()
+
+
+def _tensorflow_distribution(config, strategy):
+    import tensorflow as tf
+
+    if strategy is None or isinstance(strategy, str):
+        strategy = make_strategy(strategy or config.strategy)
+    sampler_dtype = config.sampler_dtype
+    if sampler_dtype is None:
+        # TPUs have no float64.
+        tpu = isinstance(strategy, tf.distribute.TPUStrategy)
+        sampler_dtype = "float32" if tpu else "float64"
+    return _Distribution(
+        strategy=strategy,
+        keras_distribution=None,
+        replicas=strategy.num_replicas_in_sync,
+        # Only the chief writes the run's files; the other workers of a
+        # MultiWorkerMirroredStrategy compute the same values.
+        chief=strategy.extended.should_checkpoint,
+        num_workers=worker_count(strategy),
+        sampler_dtype=sampler_dtype,
     )
 
 
+def _keras_distribution(config, strategy):
+    """JAX and PyTorch: one process, optionally `DataParallel` on JAX."""
+    name = config.strategy if strategy is None else strategy
+    if not isinstance(name, str):
+        raise ValueError(
+            f"`strategy` must be a name on the {keras.config.backend()!r} "
+            f"backend (a tf.distribute strategy needs TensorFlow). "
+            f"Received: {strategy!r}"
+        )
+    if name in TF_STRATEGIES:
+        require_tensorflow_backend(
+            f"The tf.distribute strategy {name!r}",
+            "on JAX use strategy='data_parallel' (keras.distribution)",
+        )
+    if name not in ("default", "data_parallel"):
+        raise ValueError(
+            f"`strategy` must be one of {STRATEGIES}. Received: {name!r}"
+        )
+    distribution = None
+    replicas = 1
+    if name == "data_parallel":
+        if keras.config.backend() != "jax":
+            raise ValueError(
+                "strategy='data_parallel' (keras.distribution.DataParallel) "
+                "runs on the JAX backend; this process runs "
+                f"{keras.config.backend()!r}."
+            )
+        devices = keras.distribution.list_devices()
+        distribution = keras.distribution.DataParallel(devices=devices)
+        replicas = len(devices)
+    return _Distribution(
+        strategy=None,
+        keras_distribution=distribution,
+        replicas=replicas,
+        chief=True,
+        num_workers=1,
+        sampler_dtype=config.sampler_dtype or "float64",
+    )
+
+
+def _setup_distribution(config, strategy):
+    """Phase 1: the strategy or Keras distribution, before any op runs."""
+    if _on_tensorflow():
+        return _tensorflow_distribution(config, strategy)
+    if config.profile_steps:
+        check_profiling()
+    return _keras_distribution(config, strategy)
+
+
 def _with_shard_policy(dataset, policy):
+    import tensorflow as tf
+
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = policy
     return dataset.with_options(options)
@@ -121,6 +243,19 @@ def _validation_data(
             f"{unroll_steps} tokens): give more held-out text or a smaller "
             "`batch_size`."
         )
+    if not _on_tensorflow():
+        # A finite dataset that starts over at each evaluation.
+        data = make_lm_pydataset(
+            files,
+            tokens,
+            batch_size=global_batch,
+            unroll_steps=unroll_steps,
+            shuffle=False,
+            num_batches=batches,
+        )
+        return data, batches
+    import tensorflow as tf
+
     data = make_lm_dataset(
         files,
         tokens,
@@ -153,6 +288,28 @@ def _write_json(path, value):
             json.dump(value, f, indent=2, sort_keys=True)
 
 
+@dataclasses.dataclass
+class _Run:
+    """The state of one call of `train_language_model`, phase to phase."""
+
+    output_dir: str
+    config: TrainingConfig
+    tokens: list
+    plan: "_RunPlan"
+    distribution: _Distribution
+    validation: tuple = None  # (data, steps) or None
+    model: ELMoLanguageModel = None
+    checkpoint: object = None  # the tf.train.Checkpoint (TensorFlow)
+    manager: object = None  # what CheckpointSaver saves
+    latest: str = None  # the checkpoint resumed from
+    step: int = 0
+    data_position: dict = None  # the NumPy pipeline's, from the checkpoint
+
+    @property
+    def checkpoint_dir(self):
+        return os.path.join(self.output_dir, "checkpoints")
+
+
 def train_language_model(
     output_dir, config, optimizer=None, strategy=None, callbacks=(), verbose=1
 ):
@@ -161,7 +318,9 @@ def train_language_model(
     Training runs in periods of `config.checkpoint_every` steps; after each
     period a checkpoint is written and validation runs. Starting again with
     the same `output_dir` restores the latest checkpoint (weights,
-    optimizer state, step) and continues from its step; the data stream
+    optimizer state, step) and continues from its step. On JAX and PyTorch
+    the data position is restored too, so the resumed run reads exactly
+    the batches an uninterrupted run would; on TensorFlow the data stream
     restarts with a shuffle seed derived from the period, so batches are
     not replayed in the same order.
 
@@ -176,8 +335,8 @@ def train_language_model(
         optimizer: a Keras optimizer replacing the config's, optional
             (under a distribution strategy, a fresh copy made from its
             config inside the strategy scope is used).
-        strategy: a `tf.distribute.Strategy` replacing `config.strategy`,
-            optional.
+        strategy: a `tf.distribute.Strategy` (TensorFlow backend) or a
+            strategy name, replacing `config.strategy`; optional.
         callbacks: more Keras callbacks for `fit` (e.g. a time budget).
         verbose: int. Keras progress bar verbosity. Defaults to `1`.
 
@@ -195,72 +354,49 @@ def train_language_model(
     train_language_model("runs/en", config)
     ```
     """
-    require_tensorflow_backend(
-        "Pretraining with `train_language_model` (tf.data, tf.distribute)",
-        PRETRAIN_ELSEWHERE,
-    )
     if not isinstance(config, TrainingConfig):
         raise TypeError(
             "`config` must be a `TrainingConfig` (see `recipe`). Received: "
             f"config={config!r}"
         )
     # First: MultiWorkerMirroredStrategy must exist before any TF op runs.
-    strategy, sampler_dtype = _setup_strategy(config, strategy)
+    distribution = _setup_distribution(config, strategy)
     options = _resolve_options(config)
     # Fail on bad inputs before writing anything.
     list_files(config.train_files)
     if config.validation_files:
         list_files(config.validation_files)
     tokens = load_vocabulary(config.vocabulary)
-    plan = _plan_run(config, len(tokens), strategy.num_replicas_in_sync)
-    # Only the chief writes the run's files; the other workers of a
-    # MultiWorkerMirroredStrategy compute the same values.
-    chief = strategy.extended.should_checkpoint
-    num_workers = worker_count(strategy)
-    validation = None
+    run = _Run(
+        output_dir=output_dir,
+        config=config,
+        tokens=tokens,
+        plan=_plan_run(config, len(tokens), distribution.replicas),
+        distribution=distribution,
+    )
     if config.validation_files:
         # Before the run's files are written: a held-out text smaller than
         # one batch is a failed start, not a different run.
-        validation = _validation_data(
+        run.validation = _validation_data(
             config.validation_files,
             tokens,
-            plan.global_batch,
+            run.plan.global_batch,
             config.unroll_steps,
             config.validation_steps,
-            num_workers,
+            distribution.num_workers,
         )
-    changed_settings = _start_or_resume_run(
-        output_dir, config, options, tokens, optimizer, chief
-    )
-    model, checkpoint = _build_model(
-        config, strategy, optimizer, options, tokens, plan, sampler_dtype
-    )
-    manager, latest = _restore_checkpoint(
-        model, checkpoint, output_dir, config, strategy, chief
-    )
-    step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
-    if latest and verbose:
-        _print_resume(latest, step, changed_settings)
-    history, step = _fit(
-        model,
-        config,
-        tokens,
-        plan,
-        step,
-        manager,
-        output_dir,
-        chief,
-        num_workers,
-        validation,
-        callbacks,
-        verbose,
-    )
-    export_dir = _export(model, output_dir, tokens, config, chief)
+    changed_settings = _start_or_resume_run(run, options, optimizer)
+    _build_model(run, optimizer, options)
+    _restore_checkpoint(run)
+    if run.latest and verbose:
+        _print_resume(run.latest, run.step, changed_settings)
+    history = _fit(run, callbacks, verbose)
+    export_dir = _export(run)
     return {
-        "step": step,
+        "step": run.step,
         "history": history,
         "export_dir": export_dir,
-        "model": model,
+        "model": run.model,
     }
 
 
@@ -273,20 +409,6 @@ class _RunPlan(NamedTuple):
     checkpoint_every: int  # steps per period (one `fit` epoch)
     periods: int
     num_negative_samples: int  # the vocabulary size for a full softmax
-
-
-def _setup_strategy(config, strategy):
-    """Phase 1, strategy setup: the strategy and the sampler's dtype."""
-    if strategy is None:
-        strategy = make_strategy(config.strategy)
-    elif isinstance(strategy, str):
-        strategy = make_strategy(strategy)
-    sampler_dtype = config.sampler_dtype
-    if sampler_dtype is None:
-        # TPUs have no float64.
-        tpu = isinstance(strategy, tf.distribute.TPUStrategy)
-        sampler_dtype = "float32" if tpu else "float64"
-    return strategy, sampler_dtype
 
 
 def _plan_run(config, vocab_size, replicas):
@@ -323,36 +445,44 @@ def _plan_run(config, vocab_size, replicas):
     )
 
 
-def _start_or_resume_run(output_dir, config, options, tokens, optimizer, chief):
+def _start_or_resume_run(run, options, optimizer):
     """Phase 2, resume: check a started run's record, or write a new one.
 
     Returns the recipe settings changed since the run started.
     """
-    record = run_record(config, options, tokens)
+    record = run_record(run.config, options, run.tokens)
     if optimizer is not None:
         record["optimizer"] = type(optimizer).__name__.lower()
-    os.makedirs(output_dir, exist_ok=True)
-    config_path = os.path.join(output_dir, CONFIG_FILE)
+    os.makedirs(run.output_dir, exist_ok=True)
+    config_path = os.path.join(run.output_dir, CONFIG_FILE)
     if os.path.exists(config_path):
         return check_resume(config_path, record)
-    if chief:
-        save_vocabulary(tokens, os.path.join(output_dir, VOCABULARY_FILE))
+    if run.distribution.chief:
+        save_vocabulary(
+            run.tokens, os.path.join(run.output_dir, VOCABULARY_FILE)
+        )
         _write_json(config_path, record)  # last: marks a started run
     return []
 
 
-def _build_model(
-    config, strategy, optimizer, options, tokens, plan, sampler_dtype
-):
-    """Phase 3, build: the compiled `ELMoLanguageModel` and its checkpoint."""
+def _build_model(run, optimizer, options):
+    """Phase 3, build: the compiled `ELMoLanguageModel`."""
+    config, plan = run.config, run.plan
     if optimizer is None:
         optimizer = make_optimizer(config, plan.steps)
-    distributed = strategy is not tf.distribute.get_strategy()
-    with strategy.scope():
+    strategy = run.distribution.strategy
+    distributed = run.distribution.keras_distribution is not None or (
+        strategy is not None and strategy is not _default_tf_strategy()
+    )
+    # The initial weights follow the config's seed: the same command
+    # builds the same model (and the dropout and sampler seeds follow).
+    keras.utils.set_random_seed(config.seed)
+    with run.distribution.scope():
         if distributed:
             # An optimizer made outside the scope has plain variables: each
-            # replica would add its step to `iterations`. Use a copy made
-            # here, from its config.
+            # replica would add its step to `iterations` (tf.distribute),
+            # or they would sit on one device (keras.distribution). Use a
+            # copy made here, from its config.
             optimizer = keras.optimizers.deserialize(
                 keras.optimizers.serialize(optimizer)
             )
@@ -364,47 +494,79 @@ def _build_model(
         )
         model = ELMoLanguageModel(
             elmo,
-            len(tokens),
+            len(run.tokens),
             num_negative_samples=plan.num_negative_samples,
             dropout=config.dropout,
             seed=config.seed,
-            sampler_dtype=sampler_dtype,
+            sampler_dtype=run.distribution.sampler_dtype,
             dtype=config.mixed_precision,
         )
         model.compile(
             optimizer=optimizer,
-            jit_compile=config.jit_compile,
+            # PyTorch: eager (see `default_jit_compile`: torch.compile of
+            # the LSTM loop takes longer than any test run).
+            jit_compile=config.jit_compile and default_jit_compile(),
             steps_per_execution=config.steps_per_execution,
         )
         model.optimizer.build(model.trainable_variables)
-        checkpoint = training_checkpoint(model)
-    return model, checkpoint
+        if strategy is not None:
+            run.checkpoint = training_checkpoint(model)
+    run.model = model
 
 
-def _restore_checkpoint(model, checkpoint, output_dir, config, strategy, chief):
+def _default_tf_strategy():
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy()
+
+
+def _wrong_format(path, backend):
+    return ValueError(
+        f"{path} was written by the {backend} backend of Keras: resume this "
+        f"run with KERAS_BACKEND={backend}, or start a new output directory."
+    )
+
+
+def _restore_checkpoint(run):
     """Phase 4, restore: the latest checkpoint, or `init_from`'s weights.
 
-    Returns the `tf.train.CheckpointManager` and the checkpoint restored
-    (`None` for a new run).
+    Sets the run's checkpoint manager, the checkpoint restored (`None` for
+    a new run), its step and data position.
     """
+    kind, latest = latest_run_checkpoint(run.checkpoint_dir)
+    if run.distribution.strategy is not None:
+        if kind == "variables":
+            raise _wrong_format(latest, "jax or torch")
+        run.manager = _tensorflow_manager(run, latest)
+        if latest:
+            restore_training_checkpoint(run.model, latest)
+    else:
+        if kind == "tensorflow":
+            raise _wrong_format(latest, "tensorflow")
+        if latest:
+            run.data_position = restore_checkpoint(run.model, latest)
+    if latest is None and run.config.init_from is not None:
+        load_bilm_weights(run.model.elmo, run.config.init_from[1])
+        _load_softmax_if_present(run.model, run.config.init_from[1])
+    run.latest = latest
+    run.step = int(keras.ops.convert_to_numpy(run.model.optimizer.iterations))
+
+
+def _tensorflow_manager(run, latest):
+    import tensorflow as tf
+
     # Every worker restores the chief's checkpoint (`output_dir` must be
     # shared by the workers) and must save too (the save is collective);
     # the other workers save to a scratch directory.
-    checkpoint_dir = os.path.join(output_dir, "checkpoints")
-    latest = tf.train.latest_checkpoint(checkpoint_dir)
-    if not chief:
-        checkpoint_dir = os.path.join(
-            output_dir, ".workers", str(strategy.cluster_resolver.task_id)
-        )
-    manager = tf.train.CheckpointManager(
-        checkpoint, checkpoint_dir, max_to_keep=config.keep_checkpoints
+    checkpoint_dir = run.checkpoint_dir
+    if not run.distribution.chief:
+        task = run.distribution.strategy.cluster_resolver.task_id
+        checkpoint_dir = os.path.join(run.output_dir, ".workers", str(task))
+    return tf.train.CheckpointManager(
+        run.checkpoint,
+        checkpoint_dir,
+        max_to_keep=run.config.keep_checkpoints,
     )
-    if latest:
-        restore_training_checkpoint(model, latest)
-    elif config.init_from is not None:
-        load_bilm_weights(model.elmo, config.init_from[1])
-        _load_softmax_if_present(model, config.init_from[1])
-    return manager, latest
 
 
 def _print_resume(latest, step, changed_settings):
@@ -418,75 +580,127 @@ def _print_resume(latest, step, changed_settings):
         )
 
 
-def _fit(
-    model,
-    config,
-    tokens,
-    plan,
-    step,
-    manager,
-    output_dir,
-    chief,
-    num_workers,
-    validation,
-    callbacks,
-    verbose,
-):
-    """Phase 5, fit: the remaining periods. Returns (history, step)."""
-    initial_period = step // plan.checkpoint_every
-    if initial_period >= plan.periods:
-        return None, step  # the run was complete
+def _tensorflow_train_data(run, initial_period):
+    import tensorflow as tf
+
+    config = run.config
     train_data = make_lm_dataset(
         config.train_files,
-        tokens,
-        batch_size=plan.global_batch,
+        run.tokens,
+        batch_size=run.plan.global_batch,
         unroll_steps=config.unroll_steps,
         seed=config.seed + initial_period,
         repeat=True,
     )
-    if len(list_files(config.train_files)) < num_workers:
+    if len(list_files(config.train_files)) < run.distribution.num_workers:
         # Too few files to give each worker its own: every worker
         # reads all and keeps every num_workers-th batch.
         train_data = _with_shard_policy(
             train_data, tf.data.experimental.AutoShardPolicy.DATA
         )
-    callbacks = [*callbacks, CheckpointSaver(manager)]
-    if chief:
+    return train_data
+
+
+def _train_data(run):
+    """The NumPy pipeline, at the checkpoint's data position if resuming."""
+    config = run.config
+    train_data = make_lm_pydataset(
+        config.train_files,
+        run.tokens,
+        batch_size=run.plan.global_batch,
+        unroll_steps=config.unroll_steps,
+        seed=config.seed,
+        repeat=True,
+    )
+    if run.data_position is not None:
+        train_data.restore(run.data_position)
+    elif run.step:
+        raise ValueError(
+            f"{run.latest} holds no data position: it cannot resume the "
+            "data stream exactly. Start a new output directory."
+        )
+    run.manager = CheckpointFiles(
+        run.model,
+        run.checkpoint_dir,
+        keep=run.config.keep_checkpoints,
+        data=train_data,
+        start_step=run.step,
+    )
+    return train_data
+
+
+class _TorchStepSeed(keras.callbacks.Callback):
+    """Seeds PyTorch's global generator from the step, before each step.
+
+    Keras's PyTorch dropout without a seed (the biLM's) draws from torch's
+    global generator, which other code draws from too (a `DataLoader`
+    iterator takes a seed from it): seeded by the step, the masks of step
+    `n` are the same in a resumed run as in an uninterrupted one.
+    """
+
+    def __init__(self, seed):
+        super().__init__()
+        self.seed = int(seed)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        import torch
+
+        step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        torch.manual_seed(self.seed * 1_000_003 + step)
+
+
+def _fit(run, callbacks, verbose):
+    """Phase 5, fit: the remaining periods. Returns the history or None."""
+    plan = run.plan
+    initial_period = run.step // plan.checkpoint_every
+    if initial_period >= plan.periods:
+        return None  # the run was complete
+    if run.distribution.strategy is not None:
+        train_data = _tensorflow_train_data(run, initial_period)
+    else:
+        train_data = _train_data(run)
+    callbacks = [*callbacks, CheckpointSaver(run.manager)]
+    if keras.config.backend() == "torch":
+        callbacks.insert(0, _TorchStepSeed(run.config.seed))
+    if run.distribution.chief:
         callbacks.insert(
             0,
             TrainingLogger(
-                os.path.join(output_dir, "logs"),
+                os.path.join(run.output_dir, "logs"),
                 plan.tokens_per_step,
-                log_every=config.log_every,
-                profile_steps=config.profile_steps,
+                log_every=run.config.log_every,
+                profile_steps=run.config.profile_steps,
             ),
         )
-    validation_data, validation_steps = validation or (None, None)
-    history = model.fit(
-        train_data,
-        epochs=plan.periods,
-        initial_epoch=initial_period,
-        steps_per_epoch=plan.checkpoint_every,
-        validation_data=validation_data,
-        validation_steps=validation_steps,
-        callbacks=callbacks,
-        verbose=verbose,
-    ).history
-    step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
-    return history, step
+    validation_data, validation_steps = run.validation or (None, None)
+    with run.distribution.scope():
+        history = run.model.fit(
+            train_data,
+            epochs=plan.periods,
+            initial_epoch=initial_period,
+            steps_per_epoch=plan.checkpoint_every,
+            validation_data=validation_data,
+            validation_steps=validation_steps,
+            callbacks=callbacks,
+            verbose=verbose,
+        ).history
+    run.step = int(keras.ops.convert_to_numpy(run.model.optimizer.iterations))
+    return history
 
 
-def _export(model, output_dir, tokens, config, chief):
+def _export(run):
     """Phase 6, export: the run's preset in `output_dir/export`.
 
     Its metadata names the training and held-out files (absolute glob
     patterns), so that `keras-elmo perplexity` finds the n-gram baselines'
     training text.
     """
-    export_dir = os.path.join(output_dir, "export")
-    if chief:
-        model.save_to_preset(
-            export_dir, vocabulary=tokens, metadata=export_metadata(config)
+    export_dir = os.path.join(run.output_dir, "export")
+    if run.distribution.chief:
+        run.model.save_to_preset(
+            export_dir,
+            vocabulary=run.tokens,
+            metadata=export_metadata(run.config),
         )
     return export_dir
 

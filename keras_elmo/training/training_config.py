@@ -31,7 +31,9 @@ from keras_elmo.utils.validation import check_positive_int
 OPTIMIZERS = ("adam", "adamw", "adagrad", "sgd")
 DECAYS = ("cosine", "constant")
 SOFTMAXES = ("auto", "full", "sampled")
-STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+# "data_parallel": keras.distribution.DataParallel on JAX; the others are
+# tf.distribute strategies (TensorFlow backend).
+STRATEGIES = ("default", "data_parallel", "mirrored", "multi_worker", "tpu")
 
 # Fields that must be equal when a run resumes: they shape the weights,
 # the optimizer state or the meaning of a step.
@@ -144,15 +146,20 @@ class TrainingConfig:
         keep_checkpoints: int. Defaults to `3`.
         log_every: int. TensorBoard train scalars every this many steps.
             Defaults to `100`.
-        jit_compile: bool. XLA-compile the train step. Defaults to `True`.
+        jit_compile: bool. Compile the train step: XLA on TensorFlow,
+            `jax.jit` on JAX; PyTorch runs eagerly either way. Defaults to
+            `True`.
         mixed_precision: `None`, `"mixed_bfloat16"` or `"mixed_float16"`.
         seed: int. Data, initialisation and sampler seed. Defaults to `0`.
-        profile_steps: `(first, last)`, optional. Steps to profile.
+        profile_steps: `(first, last)`, optional. Steps to profile
+            (TensorFlow backend).
         steps_per_execution: int. Must divide `checkpoint_every`.
             Defaults to `1`.
         sampler_dtype: `"float64"`, `"float32"` or `None` (float32 under a
             TPU strategy, float64 otherwise).
-        strategy: str. `"default"`, `"mirrored"`, `"multi_worker"` or
+        strategy: str. `"default"` (one device), `"data_parallel"` (JAX:
+            every local device, `keras.distribution.DataParallel`), or on
+            the TensorFlow backend `"mirrored"`, `"multi_worker"` or
             `"tpu"` (a `tf.distribute.Strategy` object can also be passed
             to `train_language_model`). Defaults to `"default"`.
 

@@ -1,27 +1,30 @@
-"""Facts about the `tf.distribute` strategy a model runs under."""
+"""Facts about the distribution a model runs under, on every backend."""
 
-from keras_elmo.utils.lazy_module import LazyModule
-
-# On first use: the modules that import this one import without TensorFlow.
-tf = LazyModule("tensorflow", feature="A tf.distribute strategy")
+import sys
 
 
 def worker_count(strategy):
     """Number of worker processes that each run the program.
 
     Args:
-        strategy: a `tf.distribute.Strategy`.
+        strategy: a `tf.distribute.Strategy`, or None (JAX and PyTorch
+            runs: one process).
 
     Returns:
         The chief and workers of a `MultiWorkerMirroredStrategy`'s cluster;
         1 for every other strategy (a `TPUStrategy` feeds its hosts from
-        one client).
+        one client) and without one.
 
     Example:
 
     >>> worker_count(tf.distribute.get_strategy())
     1
     """
+    # A MultiWorkerMirroredStrategy exists only where TensorFlow was
+    # imported: never import it here.
+    tf = sys.modules.get("tensorflow")
+    if strategy is None or tf is None:
+        return 1
     if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return 1
     spec = strategy.cluster_resolver.cluster_spec().as_dict()
