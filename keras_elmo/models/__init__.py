@@ -1,8 +1,8 @@
 """Keras models of ELMo.
 
-`ELMoLanguageModel` (the pretraining task, TensorFlow-only) is imported on
-first access, so that the models of every backend import without
-TensorFlow.
+`ELMoLanguageModel` (the pretraining task) is imported on first access:
+`import keras_elmo` before `import keras` stays light (see
+keras_elmo/__init__.py for the registration after `import keras`).
 """
 
 from keras_elmo.models.elmo import ELMo

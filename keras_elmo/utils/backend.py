@@ -27,10 +27,6 @@ USE_CHARACTER_IDS = (
     "make character ids with `keras_elmo.batch_to_char_ids` (NumPy, every "
     "backend)"
 )
-PRETRAIN_ELSEWHERE = (
-    "pretrain under TensorFlow and load the weights (hdf5 or `.keras`) "
-    "under this backend"
-)
 
 
 class UnsupportedBackendError(RuntimeError):

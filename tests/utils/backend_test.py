@@ -140,5 +140,5 @@ def test_concrete_value_is_none_while_tracing():
 
 
 def test_backend_module_documents_every_alternative():
-    for name in ("EXPORT_ELSEWHERE", "USE_CHARACTER_IDS", "PRETRAIN_ELSEWHERE"):
+    for name in ("EXPORT_ELSEWHERE", "USE_CHARACTER_IDS"):
         assert isinstance(getattr(backend_utils, name), str)
