@@ -14,6 +14,11 @@ def test_imports_on_first_attribute():
 
 
 def test_missing_module_of_a_feature_says_how_to_install(monkeypatch):
+    # An earlier test may have imported the protos: forget them, so that
+    # the import below reaches the blocked package.
+    for name in list(sys.modules):
+        if name.startswith("tensorflow_serving."):
+            monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "tensorflow_serving", None)
     predict_pb2 = LazyModule(
         "tensorflow_serving.apis.predict_pb2",
