@@ -19,31 +19,13 @@ import numpy as np
 import pytest
 
 from tests.python_subprocess import REPO_ROOT
+from tests.training.training_fixtures import TINY_OPTIONS
 from tests.without_tensorflow.tensorflow_blocker import PREAMBLE
 from tests.without_tensorflow.training_tensorboard_test import read_scalars
 
 TIMEOUT_SECONDS = 600
 STEPS = 20
 CHECKPOINT_EVERY = 5
-# The tiny biLM of tests/training/training_fixtures.py.
-TINY_OPTIONS = {
-    "char_cnn": {
-        "activation": "relu",
-        "embedding": {"dim": 4},
-        "filters": [[1, 4], [2, 4]],
-        "max_characters_per_token": 50,
-        "n_characters": 262,
-        "n_highway": 1,
-    },
-    "lstm": {
-        "cell_clip": 3,
-        "dim": 8,
-        "n_layers": 1,
-        "proj_clip": 3,
-        "projection_dim": 4,
-        "use_skip_connections": False,
-    },
-}
 # `keras-elmo ...` in an interpreter where TensorFlow cannot be imported.
 CLI = PREAMBLE + (
     "from keras_elmo.cli.main import main\nsys.exit(main(sys.argv[1:]))\n"
