@@ -53,11 +53,11 @@ from keras_elmo.preprocessing.word_vocabulary import UNK_TOKEN
 from keras_elmo.preprocessing.word_vocabulary import load_vocabulary
 from keras_elmo.preprocessing.word_vocabulary import validate_vocabulary
 from keras_elmo.training.pydataset import NO_TARGET
+from keras_elmo.training.pydataset import check_pipeline_arguments
 from keras_elmo.training.pydataset import count_tokens
 from keras_elmo.utils.backend import require_tensorflow_backend
 from keras_elmo.utils.files import list_files
 from keras_elmo.utils.lazy_module import LazyModule
-from keras_elmo.utils.validation import check_positive_int
 
 # Imported on first use: the trainer imports this module on every backend.
 tf = LazyModule(
@@ -351,21 +351,15 @@ def make_lm_dataset(
         "use `make_lm_pydataset`: the same batches, with NumPy, on every "
         "backend",
     )
-    check_positive_int(batch_size, "batch_size")
-    check_positive_int(unroll_steps, "unroll_steps")
-    check_positive_int(shuffle_buffer_size, "shuffle_buffer_size")
-    if seed is not None and (
-        isinstance(seed, bool) or not isinstance(seed, int)
-    ):
-        raise ValueError(f"`seed` must be an int or None. Received: {seed!r}")
+    check_pipeline_arguments(
+        batch_size,
+        unroll_steps,
+        max_characters_per_token,
+        seed,
+        shuffle_buffer_size,
+    )
     files = list_files(file_pattern)
     table = _vocabulary_table(vocabulary)
-    check_positive_int(max_characters_per_token, "max_characters_per_token")
-    if max_characters_per_token < 3:
-        raise ValueError(
-            "`max_characters_per_token` must be at least 3. "
-            f"Received: max_characters_per_token={max_characters_per_token}"
-        )
 
     _check_has_tokens(files, file_pattern)
     lines = _read_lines(files, shuffle, seed, repeat, shuffle_buffer_size)

@@ -578,6 +578,48 @@ class LMPyDataset(keras.utils.PyDataset):
         self._base = self._stream.batches
 
 
+def check_pipeline_arguments(
+    batch_size,
+    unroll_steps,
+    max_characters_per_token,
+    seed,
+    shuffle_buffer_size,
+):
+    """Checks the arguments both pretraining pipelines share.
+
+    `make_lm_dataset` (tf.data) and `make_lm_pydataset` (NumPy) take the
+    same arguments and refuse the same bad values with the same messages.
+
+    Args:
+        batch_size: int. Rows per batch.
+        unroll_steps: int. Tokens per row.
+        max_characters_per_token: int. At least 3 (`<bow>`, a character,
+            `<eow>`).
+        seed: int or `None`.
+        shuffle_buffer_size: int.
+
+    Raises:
+        ValueError: naming the first bad argument and its value.
+
+    Example:
+
+    >>> check_pipeline_arguments(128, 20, 50, seed=0, shuffle_buffer_size=10)
+    """
+    check_positive_int(batch_size, "batch_size")
+    check_positive_int(unroll_steps, "unroll_steps")
+    check_positive_int(shuffle_buffer_size, "shuffle_buffer_size")
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, int)
+    ):
+        raise ValueError(f"`seed` must be an int or None. Received: {seed!r}")
+    check_positive_int(max_characters_per_token, "max_characters_per_token")
+    if max_characters_per_token < 3:
+        raise ValueError(
+            "`max_characters_per_token` must be at least 3. "
+            f"Received: max_characters_per_token={max_characters_per_token}"
+        )
+
+
 def make_lm_pydataset(
     file_pattern,
     vocabulary,
@@ -634,22 +676,16 @@ def make_lm_pydataset(
     inputs["character_ids"].shape  # (128, 20, 50)
     ```
     """
-    check_positive_int(batch_size, "batch_size")
-    check_positive_int(unroll_steps, "unroll_steps")
-    check_positive_int(shuffle_buffer_size, "shuffle_buffer_size")
+    check_pipeline_arguments(
+        batch_size,
+        unroll_steps,
+        max_characters_per_token,
+        seed,
+        shuffle_buffer_size,
+    )
     if num_batches is not None:
         check_positive_int(num_batches, "num_batches")
-    if seed is not None and (
-        isinstance(seed, bool) or not isinstance(seed, int)
-    ):
-        raise ValueError(f"`seed` must be an int or None. Received: {seed!r}")
     files = list_files(file_pattern)
-    check_positive_int(max_characters_per_token, "max_characters_per_token")
-    if max_characters_per_token < 3:
-        raise ValueError(
-            "`max_characters_per_token` must be at least 3. "
-            f"Received: max_characters_per_token={max_characters_per_token}"
-        )
     if seed is None:
         # Drawn once: the dry pass below must see the same shuffles.
         seed = np.random.SeedSequence().entropy
